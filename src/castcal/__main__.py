@@ -1,0 +1,3 @@
+from castcal.cli import main
+
+main()

@@ -1,0 +1,292 @@
+"""The content as validated data: config, show, episodes, segments, people. No I/O here.
+
+Every model is frozen and rejects unknown keys, so a typo in a TOML file is an error
+instead of a setting that silently does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from castcal.vocab import APPLE_CATEGORIES, PERSON_ROLES
+
+PODCAST_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_text(value: str) -> str:
+    """Free text: no characters XML cannot carry, no control characters, no edge spaces."""
+    bad = NOT_XML.search(value)
+    if bad:
+        raise ValueError(
+            f"contains the control character U+{ord(bad.group()):04X} at position "
+            f"{bad.start() + 1}; remove it (often pasted from a word processor)"
+        )
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def check_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line")
+    if len(value) > 255:
+        raise ValueError(f"is {len(value)} characters long; podcast apps allow at most 255")
+    return value
+
+
+def check_description(value: str) -> str:
+    size = len(value.encode("utf-8"))
+    if size > 4000:
+        raise ValueError(f"is {size} bytes of UTF-8; Apple allows at most 4000")
+    return value
+
+
+def check_web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or re.search(r"\s", value):
+        raise ValueError(f"{value!r} is not an https:// (or http://) URL")
+    return value
+
+
+def check_base_url(value: str) -> str:
+    check_web_url(value)
+    if not value.endswith("/"):
+        raise ValueError(f"{value!r} must end with '/' (it is the folder feeds/ is served from)")
+    return value
+
+
+def check_relative_file(value: str) -> str:
+    """A file named relative to its TOML file; must not climb out of that folder."""
+    path = Path(value)
+    if path.is_absolute() or ".." in path.parts or value.startswith(("/", "\\")):
+        raise ValueError(f"{value!r} must be a file inside this folder (no '..', no absolute path)")
+    if "://" in value:
+        raise ValueError(f"{value!r} must be a local file name")
+    return value
+
+
+def parse_timestamp(value: object) -> object:
+    """'17:45', '1:02:03', '0:05.5' or a number of seconds, to seconds as a float."""
+    if isinstance(value, bool):
+        raise ValueError("must be a time like '17:45' or a number of seconds")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d{1,3})?)", value.strip())
+        if m and float(m.group(3)) < 60 and (m.group(1) is None or int(m.group(2)) < 60):
+            return int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        raise ValueError(f"{value!r} is not a time like '17:45' or '1:02:03'")
+    return value
+
+
+def require_offset(value: object) -> object:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError(
+            "has no UTC offset; write it like 2017-04-20T07:00:00+02:00 so the time is unambiguous"
+        )
+    if not isinstance(value, datetime):
+        raise ValueError(
+            "must be a date and time with a UTC offset, like 2017-04-20T07:00:00+02:00"
+        )
+    return value
+
+
+Text = Annotated[str, AfterValidator(check_text)]
+Line = Annotated[str, AfterValidator(check_text), AfterValidator(check_line)]
+Description = Annotated[str, AfterValidator(check_text), AfterValidator(check_description)]
+WebUrl = Annotated[str, AfterValidator(check_web_url)]
+RelativeFile = Annotated[str, AfterValidator(check_relative_file)]
+Seconds = Annotated[float, BeforeValidator(parse_timestamp), Field(ge=0)]
+Instant = Annotated[datetime, BeforeValidator(require_offset)]
+
+
+def check_role(value: str) -> str:
+    if value not in PERSON_ROLES:
+        raise ValueError(
+            f"{value!r} is not a Podcast Taxonomy role (e.g. host, co-host, guest, producer)"
+        )
+    return value
+
+
+def check_slug_keys(value: dict[str, SegmentKind]) -> dict[str, SegmentKind]:
+    for kind in value:
+        if not SLUG.match(kind):
+            raise ValueError(f"segment kind {kind!r} must be lower-case a-z, 0-9 and '-'")
+    return value
+
+
+class Person(Strict):
+    name: Line
+    role: Annotated[str, AfterValidator(check_role)] = "host"
+    href: WebUrl | None = None
+    img: WebUrl | None = None
+
+    @property
+    def group(self) -> str:
+        return PERSON_ROLES[self.role]
+
+
+class Owner(Strict):
+    name: Line
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class SegmentKind(Strict):
+    title: Line
+    description: Description
+
+
+class Site(Strict):
+    base_url: Annotated[str, AfterValidator(check_base_url)]
+    output: str = "feeds"
+
+
+def check_categories(value: list[list[str]]) -> list[list[str]]:
+    for entry in value:
+        if not 1 <= len(entry) <= 2:
+            raise ValueError('each category is ["Category"] or ["Category", "Subcategory"]')
+        top, *sub = entry
+        if top not in APPLE_CATEGORIES:
+            raise ValueError(f"{top!r} is not one of Apple's podcast categories (exact casing)")
+        if sub and sub[0] not in APPLE_CATEGORIES[top]:
+            raise ValueError(f"{sub[0]!r} is not an Apple subcategory of {top!r}")
+    return value
+
+
+class Podcast(Strict):
+    title: Line
+    description: Description
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2})?$")]
+    author: Line
+    owner: Owner
+    image: RelativeFile
+    categories: Annotated[list[list[str]], AfterValidator(check_categories), Field(min_length=1)]
+    explicit: bool
+    type: Literal["episodic", "serial"] = "episodic"
+    guid: uuid.UUID
+    copyright: Line | None = None
+    locked: bool = True
+    link: WebUrl | None = None
+    people: tuple[Person, ...] = ()
+    segments: Annotated[
+        dict[str, SegmentKind], AfterValidator(check_slug_keys), Field(min_length=1)
+    ]
+
+
+class Config(Strict):
+    site: Site
+    podcast: Podcast
+
+
+class Segment(Strict):
+    kind: str
+    start: Seconds
+    title: Line | None = None
+
+
+def check_segment_order(value: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    kinds = [s.kind for s in value]
+    for kind in kinds:
+        if kinds.count(kind) > 1:
+            raise ValueError(f"segment kind {kind!r} appears more than once")
+    for before, after in itertools.pairwise(value):
+        if after.start <= before.start:
+            raise ValueError(
+                f"segments must be in ascending start order: {after.kind!r} starts at "
+                f"{after.start:g} s, not after {before.kind!r} at {before.start:g} s"
+            )
+    return value
+
+
+class EpisodeMeta(Strict):
+    """What an editor writes in ``episodes/<id>/episode.toml``."""
+
+    title: Line
+    number: Annotated[int, Field(gt=0)] | None = None
+    season: Annotated[int, Field(gt=0)] | None = None
+    published: Instant
+    audio: RelativeFile
+    summary: Description
+    notes: RelativeFile | None = None
+    transcript: RelativeFile | None = None
+    explicit: bool | None = None
+    episode_type: Literal["full", "trailer", "bonus"] = "full"
+    guid: Line | None = None
+    people: tuple[Person, ...] = ()
+    segments: Annotated[
+        tuple[Segment, ...], AfterValidator(check_segment_order), Field(min_length=1)
+    ]
+
+
+class AudioFacts(Strict):
+    """What a podcast app needs to know about a published audio file."""
+
+    length: int
+    mime: str
+    extension: str
+    duration: float
+
+    @property
+    def seconds(self) -> int:
+        return round(self.duration)
+
+
+class Episode(Strict):
+    id: str
+    folder: Path
+    meta: EpisodeMeta
+    guid: str
+    audio: AudioFacts
+    notes_markdown: str | None = None
+    transcript: str | None = None
+
+
+class Cover(Strict):
+    """The show's artwork, already checked against Apple's rules."""
+
+    data: bytes
+    extension: str
+    mime: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        """Published name; it changes with the content, as Apple asks of new artwork."""
+        return f"cover-{hashlib.sha256(self.data).hexdigest()[:12]}.{self.extension}"
+
+
+class Project(Strict):
+    root: Path
+    config: Config
+    cover: Cover
+    episodes: tuple[Episode, ...]
+
+    @property
+    def base_url(self) -> str:
+        return self.config.site.base_url
+
+
+def podcast_guid(feed_url: str) -> uuid.UUID:
+    """The Podcasting 2.0 GUID of a feed: UUIDv5 of its URL without scheme and end slashes."""
+    return uuid.uuid5(PODCAST_NAMESPACE, feed_url.split("://", 1)[-1].rstrip("/"))
+
+
+def episode_guid(show_guid: uuid.UUID, episode_id: str) -> str:
+    """The item GUID of an episode that does not set its own: stable per folder name."""
+    return str(uuid.uuid5(show_guid, episode_id))
