@@ -1,0 +1,129 @@
+"""The one writer: atomic, write-if-changed file output, and the build lock.
+
+Each file is written to a temporary file in its destination folder, fsynced and renamed
+over the old one, so a reader (or a crash) sees the whole old file or the whole new one,
+never half of either. A file whose bytes would not change is not touched at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import filecmp
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from castcal.errors import LockedError, OutputError
+
+LOCK_NAME = ".castcal.lock"
+
+# What a file holds: bytes rendered in memory, or a source file copied as it is.
+Content = bytes | Path
+
+
+@dataclass
+class WriteResult:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _same(dest: Path, content: Content) -> bool:
+    try:
+        if isinstance(content, Path):
+            return filecmp.cmp(dest, content, shallow=False)
+        return dest.stat().st_size == len(content) and dest.read_bytes() == content
+    except FileNotFoundError:
+        return False
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace(dest: Path, content: Content) -> None:
+    """Write ``content`` to ``dest`` atomically: temp file, fsync, rename, fsync folder."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if isinstance(content, Path):
+                with content.open("rb") as source:
+                    shutil.copyfileobj(source, out, 1 << 20)
+            else:
+                out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.chmod(_mode())
+        tmp.replace(dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(dest.parent)
+
+
+def write(out_dir: Path, files: Sequence[tuple[str, Content]]) -> WriteResult:
+    """Write each (relative path, content) in order, skipping files already up to date."""
+    result = WriteResult()
+    for relative, content in files:
+        dest = out_dir / relative
+        if _same(dest, content):
+            result.unchanged.append(relative)
+            continue
+        try:
+            replace(dest, content)
+        except OSError as exc:
+            raise _output_error(dest, exc) from exc
+        result.written.append(relative)
+    return result
+
+
+def _output_error(dest: Path, exc: OSError) -> OutputError:
+    if exc.errno == errno.ENOSPC:
+        return OutputError(f"{dest}: the disk is full; the previous file was left as it was")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(f"{dest}: the output folder is not writable ({exc.strerror})")
+    return OutputError(f"{dest}: cannot write: {exc.strerror}")
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path, wait: float) -> Iterator[None]:
+    """Hold the output folder's build lock, waiting up to ``wait`` seconds for it.
+
+    The lock is an OS file lock: it goes away with the process that held it, so a build
+    that was killed never leaves a stale lock behind.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _output_error(out_dir, exc) from exc
+    lock = FileLock(out_dir / LOCK_NAME, timeout=wait)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockedError(
+            f"{out_dir}: another castcal build is writing here; gave up after {wait:g} s "
+            "(use --wait to wait longer)"
+        ) from None
+    except OSError as exc:
+        raise _output_error(out_dir / LOCK_NAME, exc) from exc
+    try:
+        yield
+    finally:
+        lock.release()

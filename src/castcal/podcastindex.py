@@ -1,0 +1,124 @@
+"""feedgen extension for what feedgen cannot write: the Podcasting 2.0 ``podcast:`` tags,
+Podlove Simple Chapters (``psc:``), Apple's 2019 categories and ``itunes:explicit``
+as ``true``/``false`` (feedgen only knows the retired yes/no/clean)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from lxml import etree
+
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+PSC_NS = "http://podlove.org/simple-chapters"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+
+
+def _add(
+    parent: Any, ns: str, tag: str, text: str | None = None, attrs: dict[str, str] | None = None
+) -> Any:
+    element = etree.SubElement(parent, f"{{{ns}}}{tag}")
+    for key, value in (attrs or {}).items():
+        element.set(key, value)
+    if text is not None:
+        element.text = text
+    return element
+
+
+@dataclass(frozen=True)
+class PersonTag:
+    name: str
+    role: str
+    group: str
+    href: str | None = None
+    img: str | None = None
+
+
+def _people(parent: Any, people: list[PersonTag]) -> None:
+    for person in people:
+        attrs = {"role": person.role, "group": person.group}
+        if person.href:
+            attrs["href"] = person.href
+        if person.img:
+            attrs["img"] = person.img
+        _add(parent, PODCAST_NS, "person", person.name, attrs)
+
+
+@dataclass
+class ChannelTags:
+    guid: str = ""
+    locked_owner: str | None = None
+    locked: bool = True
+    explicit: bool = False
+    categories: list[list[str]] = field(default_factory=list)
+    people: list[PersonTag] = field(default_factory=list)
+    keep_last_build_date: bool = True
+
+
+@dataclass
+class ItemTags:
+    explicit: bool = False
+    season: int | None = None
+    episode: int | None = None
+    people: list[PersonTag] = field(default_factory=list)
+    chapters_url: str | None = None
+    transcript_url: str | None = None
+    transcript_language: str | None = None
+    psc: list[tuple[str, str]] = field(default_factory=list)
+
+
+class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.tags = ChannelTags()
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"podcast": PODCAST_NS, "psc": PSC_NS}
+
+    def extend_rss(self, rss: Any) -> Any:
+        channel, tags = rss[0], self.tags
+        if not tags.keep_last_build_date:
+            for element in channel.findall("lastBuildDate") + channel.findall("pubDate"):
+                channel.remove(element)
+        for entry in tags.categories:
+            category = _add(channel, ITUNES_NS, "category", attrs={"text": entry[0]})
+            if len(entry) > 1:
+                _add(category, ITUNES_NS, "category", attrs={"text": entry[1]})
+        _add(channel, ITUNES_NS, "explicit", "true" if tags.explicit else "false")
+        _add(channel, PODCAST_NS, "guid", tags.guid)
+        locked = {"owner": tags.locked_owner} if tags.locked_owner else {}
+        _add(channel, PODCAST_NS, "locked", "yes" if tags.locked else "no", locked)
+        _add(channel, PODCAST_NS, "medium", "podcast")
+        _people(channel, tags.people)
+        return rss
+
+
+class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.tags = ItemTags()
+
+    def extend_rss(self, item: Any) -> Any:
+        tags = self.tags
+        _add(item, ITUNES_NS, "explicit", "true" if tags.explicit else "false")
+        if tags.season is not None:
+            _add(item, PODCAST_NS, "season", str(tags.season))
+        if tags.episode is not None:
+            _add(item, PODCAST_NS, "episode", str(tags.episode))
+        _people(item, tags.people)
+        if tags.chapters_url:
+            _add(
+                item,
+                PODCAST_NS,
+                "chapters",
+                attrs={"url": tags.chapters_url, "type": "application/json+chapters"},
+            )
+        if tags.transcript_url:
+            attrs = {"url": tags.transcript_url, "type": "text/vtt"}
+            if tags.transcript_language:
+                attrs["language"] = tags.transcript_language
+            _add(item, PODCAST_NS, "transcript", attrs=attrs)
+        if tags.psc:
+            block = _add(item, PSC_NS, "chapters", attrs={"version": "1.2"})
+            for start, title in tags.psc:
+                _add(block, PSC_NS, "chapter", attrs={"start": start, "title": title})
+        return item

@@ -1,0 +1,98 @@
+"""Project -> podcast RSS bytes. The only module that imports feedgen. Pure: the same
+project gives the same bytes; no clock, no disk, no network."""
+
+from __future__ import annotations
+
+from feedgen.feed import FeedGenerator
+
+from castcal import layout, notes
+from castcal.chapters import chapters, npt
+from castcal.models import Episode, Person, Project
+from castcal.podcastindex import PersonTag, PodcastIndexEntryExtension, PodcastIndexExtension
+
+
+def _person_tags(people: tuple[Person, ...]) -> list[PersonTag]:
+    seen: set[tuple[str, str]] = set()
+    tags = []
+    for p in people:
+        if (p.name, p.role) not in seen:
+            seen.add((p.name, p.role))
+            tags.append(PersonTag(p.name, p.role, p.group, p.href, p.img))
+    return tags
+
+
+def render(project: Project) -> bytes:
+    show = project.config.podcast
+    feed_url = layout.url(project, layout.FEED)
+    site_url = show.link or project.base_url
+    cover_url = layout.url(project, layout.cover(project))
+    newest_first = sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
+
+    fg = FeedGenerator()
+    fg.load_extension("podcast")
+    fg.register_extension(
+        "podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False, rss=True
+    )
+    fg.title(show.title)
+    fg.description(show.description)
+    fg.language(show.language)
+    # feedgen puts the *last* link into <link>: the feed's own URL first, the site last.
+    fg.link(href=feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=site_url, rel="alternate")
+    fg.generator("castcal")
+    fg.docs("https://www.rssboard.org/rss-specification")
+    if show.copyright:
+        fg.copyright(show.copyright)
+    fg.image(url=cover_url, title=show.title, link=site_url)
+    fg.podcast.itunes_author(show.author)
+    fg.podcast.itunes_owner(name=show.owner.name, email=show.owner.email)
+    fg.podcast.itunes_image(cover_url)
+    fg.podcast.itunes_type(show.type)
+    tags = fg.podcastindex.tags
+    tags.guid = str(show.guid)
+    tags.locked = show.locked
+    tags.locked_owner = show.owner.email
+    tags.explicit = show.explicit
+    tags.categories = show.categories
+    tags.people = _person_tags(show.people)
+    if newest_first:
+        # Derived from the content, never the clock, so a rebuild gives the same bytes.
+        fg.lastBuildDate(newest_first[0].meta.published)
+        fg.pubDate(newest_first[0].meta.published)
+    else:
+        tags.keep_last_build_date = False
+
+    for episode in newest_first:
+        _add_item(fg, project, episode)
+    rendered: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+    return rendered
+
+
+def _add_item(fg: FeedGenerator, project: Project, episode: Episode) -> None:
+    show, meta = project.config.podcast, episode.meta
+    fe = fg.add_entry(order="append")
+    fe.guid(episode.guid, permalink=False)
+    fe.title(meta.title)
+    fe.description(meta.summary)
+    if episode.notes_markdown:
+        fe.content(notes.render(episode.notes_markdown), type="CDATA")
+    fe.enclosure(
+        layout.url(project, layout.audio(episode)), str(episode.audio.length), episode.audio.mime
+    )
+    fe.published(meta.published)
+    fe.podcast.itunes_duration(episode.audio.seconds)
+    fe.podcast.itunes_episode_type(meta.episode_type)
+    if meta.number is not None:
+        fe.podcast.itunes_episode(meta.number)
+    if meta.season is not None:
+        fe.podcast.itunes_season(meta.season)
+    tags = fe.podcastindex.tags
+    tags.explicit = show.explicit if meta.explicit is None else meta.explicit
+    tags.season, tags.episode = meta.season, meta.number
+    # Item-level people replace the channel's list in apps, so the hosts are restated.
+    tags.people = _person_tags(show.people + meta.people)
+    tags.chapters_url = layout.url(project, layout.chapters(episode))
+    if episode.transcript is not None:
+        tags.transcript_url = layout.url(project, layout.transcript(episode))
+        tags.transcript_language = show.language
+    tags.psc = [(npt(c.start), c.title) for c in chapters(show, episode)]

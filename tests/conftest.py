@@ -1,0 +1,77 @@
+"""Shared fixtures: a copy of the sample project, the CLI, and system-program checks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from castcal.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+SAMPLE_PARTS = ("config.toml", "cover.jpg", "episodes", "events")
+FEED_URL = "https://www.example.org/endringspodden/podcast.xml"
+
+
+def copy_sample(dest: Path) -> Path:
+    """The repository's sample content, copied so a test may change it freely."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in SAMPLE_PARTS:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name)
+        elif source.exists():
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_sample(tmp_path / "project")
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path) -> Run:
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def castcal() -> Callable[..., Run]:
+    return run_cli
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file under ``folder`` with its sha256 and mtime: to prove nothing changed."""
+    return {
+        p.relative_to(folder).as_posix(): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def need_program(name: str) -> str:
+    """The path of a system program; skip without it, unless CI demands it."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed"
+    if os.environ.get("CASTCAL_REQUIRE_SYSTEM_TOOLS") == "1":
+        pytest.fail(f"{message}, and CASTCAL_REQUIRE_SYSTEM_TOOLS=1 makes it mandatory")
+    pytest.skip(message)
