@@ -1,0 +1,97 @@
+"""Regenerate the sample content's audio and cover art.
+
+The files this writes are committed; run it only when the sample texts change:
+
+    python tests/data/make_sample_media.py
+
+It needs espeak-ng (Norwegian voice ``nb``), sox and lame from Debian, and Pillow.
+espeak-ng's output can differ between its versions, so tests assert durations with a
+tolerance, never the audio bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Each episode is spoken in two parts; the first part is padded to a whole number of
+# seconds so that the second segment starts exactly where episode.toml says.
+EPISODES: dict[str, tuple[str, str, list[str]]] = {
+    "hva-er-endringsledelse": (
+        "Velkommen til Difis endringspodd. I endringspraten spør vi: hva er egentlig "
+        "endringsledelse, og hvorfor er det så vanskelig å lykkes med endring i staten?",
+        "Nå er det tid for endringsnemda. Panelet drøfter en sak fra en lytter som skal "
+        "lede en omorganisering med mange bekymrede medarbeidere.",
+        ["--cbr", "-b", "32"],
+    ),
+    "digital-transformasjon": (
+        "I endringspraten i dag møter vi Svein Kristensen, leder av Digitaliseringsrådet. "
+        "Vi snakker om digital transformasjon som driver for endring.",
+        "I endringsnemda tar vi opp et spørsmål fra en leder som skal innføre en ny "
+        "digital tjeneste, og lurer på hvordan hun får med seg hele avdelingen.",
+        ["-V", "9"],
+    ),
+}
+
+
+def run(*args: str) -> None:
+    subprocess.run(args, check=True)
+
+
+def seconds(wav: Path) -> float:
+    out = subprocess.run(["soxi", "-D", str(wav)], check=True, capture_output=True, text=True)
+    return float(out.stdout)
+
+
+def make_audio(folder: Path, first: str, second: str, lame_args: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        for name, text in (("a", first), ("b", second)):
+            run("espeak-ng", "-v", "nb", "-s", "165", "-w", str(t / f"{name}_raw.wav"), text)
+            run(
+                "sox",
+                str(t / f"{name}_raw.wav"),
+                "-r",
+                "22050",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(t / f"{name}.wav"),
+            )
+        pad = math.ceil(seconds(t / "a.wav")) - seconds(t / "a.wav")
+        run("sox", str(t / "a.wav"), str(t / "a_pad.wav"), "pad", "0", f"{pad:.6f}")
+        run("sox", str(t / "a_pad.wav"), str(t / "b.wav"), str(t / "all.wav"))
+        run("lame", "--quiet", "-m", "m", *lame_args, str(t / "all.wav"), str(folder / "audio.mp3"))
+        print(folder.name, "endringsnemda starts at", round(seconds(t / "a_pad.wav")), "s")
+
+
+def make_cover(path: Path) -> None:
+    size = 1400
+    img = Image.new("RGB", (size, size), (16, 58, 92))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 980, size, size), fill=(242, 169, 59))
+    big = ImageFont.load_default(size=150)
+    small = ImageFont.load_default(size=70)
+    draw.text((110, 330), "Difis", font=big, fill=(255, 255, 255))
+    draw.text((110, 500), "endringspodd", font=big, fill=(255, 255, 255))
+    draw.text((110, 1130), "Endringspraten · Endringsnemda", font=small, fill=(16, 58, 92))
+    img.save(path, "JPEG", quality=80, optimize=True)
+
+
+def main() -> None:
+    for episode_id, (first, second, lame_args) in EPISODES.items():
+        folder = ROOT / "episodes" / episode_id
+        folder.mkdir(parents=True, exist_ok=True)
+        make_audio(folder, first, second, lame_args)
+    make_cover(ROOT / "cover.jpg")
+
+
+if __name__ == "__main__":
+    main()
