@@ -1,0 +1,99 @@
+"""Local audio facts: exact length, MIME type and a duration podcast apps can trust."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import mutagen.mp3
+import pytest
+
+from castcal import audio, mpeg
+from tests.audio_factory import mp3
+from tests.conftest import REPO
+
+
+def test_vbr_without_header_is_corrected_by_counting_frames(tmp_path: Path) -> None:
+    data = mp3(6.0, vbr=True)
+    path = tmp_path / "vbr.mp3"
+    path.write_bytes(data)
+    scan = mpeg.scan(data)
+    assert not scan.has_vbr_header and scan.variable
+    # The trap: mutagen prices the whole file at the first frame's bitrate.
+    info = mutagen.mp3.MPEGInfo(io.BytesIO(data))
+    misread = info.length
+    assert abs(misread - 6.0) > 1.0
+    facts = audio.probe(path)
+    assert facts.mime == "audio/mpeg" and facts.extension == "mp3"
+    assert facts.length == len(data)
+    # LAME adds its encoder delay and pads the last frame: under 0.15 s in all.
+    assert 6.0 <= facts.duration < 6.15
+    assert facts.seconds == 6
+
+
+def test_cbr_without_header(tmp_path: Path) -> None:
+    path = tmp_path / "cbr.mp3"
+    path.write_bytes(mp3(4.0, vbr=False, bitrate=32))
+    facts = audio.probe(path)
+    assert 4.0 <= facts.duration < 4.15
+
+
+@pytest.mark.parametrize(
+    ("episode", "truth"),
+    [("hva-er-endringsledelse", 20.0), ("digital-transformasjon", 19.49)],
+)
+def test_sample_audio(episode: str, truth: float) -> None:
+    """The committed samples: CBR without an Info frame, and VBR with a Xing header."""
+    path = REPO / "episodes" / episode / "audio.mp3"
+    facts = audio.probe(path)
+    assert facts.length == path.stat().st_size
+    assert abs(facts.duration - truth) < 0.1
+
+
+def test_frame_walk_counts_every_frame() -> None:
+    data = mp3(3.0, vbr=True)
+    frames = mpeg.scan(data).frames
+    assert sum(f.size for f in frames) == len(data)  # no byte outside a frame
+    assert all(f.sample_rate == 22050 and f.samples == 576 for f in frames)
+
+
+def test_id3_tag_is_skipped() -> None:
+    data = mp3(2.0, vbr=False)
+    tag = b"ID3" + bytes([3, 0, 0]) + bytes([0, 0, 0x10, 0]) + b"\0" * 2048
+    assert mpeg.audio_start(tag + data) == len(tag)
+    assert mpeg.scan(tag + data).frames == tuple(
+        mpeg.Frame(f.offset + len(tag), f.size, f.bitrate, f.sample_rate, f.samples, False)
+        for f in mpeg.scan(data).frames
+    )
+
+
+def test_truncated_mp3_is_refused(tmp_path: Path) -> None:
+    data = mp3(3.0, vbr=False)
+    path = tmp_path / "cut.mp3"
+    path.write_bytes(data[: len(data) - 50])
+    with pytest.raises(audio.AudioError, match="truncated"):
+        audio.probe(path)
+
+
+def test_text_renamed_mp3_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.mp3"
+    path.write_text("Dette er ikke lyd.\n" * 50)
+    with pytest.raises(audio.AudioError, match="MP3 or M4A"):
+        audio.probe(path)
+
+
+def test_wav_is_refused_with_its_name(tmp_path: Path) -> None:
+    frames = b"\0\0" * 2205
+    header = (
+        b"RIFF"
+        + struct.pack("<I", 36 + len(frames))
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, 22050, 44100, 2, 16)
+        + b"data"
+        + struct.pack("<I", len(frames))
+    )
+    path = tmp_path / "speech.wav"
+    path.write_bytes(header + frames)
+    with pytest.raises(audio.AudioError, match="WAV audio is not accepted"):
+        audio.probe(path)

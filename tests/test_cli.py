@@ -1,0 +1,116 @@
+"""The command line as a user and a scheduled job meet it."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from castcal import __version__
+from castcal.output import LOCK_NAME
+from tests.conftest import Run, snapshot
+
+
+def test_version(castcal: Callable[..., Run]) -> None:
+    result = castcal("--version")
+    assert result.exit_code == 0 and __version__ in result.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["check"]])
+def test_help(castcal: Callable[..., Run], command: list[str]) -> None:
+    result = castcal(*command, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+def test_usage_error_exits_2(castcal: Callable[..., Run]) -> None:
+    assert castcal("build", "--no-such-option").exit_code == 2
+    assert castcal("frobnicate").exit_code == 2
+
+
+def test_python_dash_m_runs_a_build(project: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "castcal", "build", "--config", "config.toml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("2 episodes; ")
+    assert (project / "feeds" / "podcast.xml").is_file()
+
+
+def test_check_prints_one_line_summary(project: Path, castcal: Callable[..., Run]) -> None:
+    result = castcal("check", "--config", project / "config.toml")
+    assert result.exit_code == 0
+    assert result.stdout.strip().endswith("ok: 2 episodes")
+    assert not (project / "feeds").exists()
+
+
+def test_quiet_prints_nothing(project: Path, castcal: Callable[..., Run]) -> None:
+    result = castcal("build", "--quiet", "--config", project / "config.toml")
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+def test_out_option(project: Path, tmp_path: Path, castcal: Callable[..., Run]) -> None:
+    out = tmp_path / "elsewhere"
+    assert castcal("build", "--config", project / "config.toml", "--out", out).exit_code == 0
+    assert (out / "podcast.xml").is_file() and not (project / "feeds").exists()
+
+
+def test_every_problem_in_one_run(project: Path, castcal: Callable[..., Run]) -> None:
+    ep = project / "episodes" / "hva-er-endringsledelse" / "episode.toml"
+    ep.write_text(ep.read_text().replace("number = 1", "number = 0\nsesong = 1"))
+    (project / "episodes" / "digital-transformasjon" / "audio.mp3").unlink()
+    result = castcal("check", "--config", project / "config.toml")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 4  # three problems and the closing line
+    assert "episodes/hva-er-endringsledelse/episode.toml: number: " in result.stderr
+    assert "episodes/hva-er-endringsledelse/episode.toml: sesong: unknown key" in result.stderr
+    assert "episodes/digital-transformasjon/episode.toml: audio: " in result.stderr
+
+
+def test_locked_output_exits_3(project: Path, castcal: Callable[..., Run]) -> None:
+    feeds = project / "feeds"
+    feeds.mkdir()
+    with FileLock(feeds / LOCK_NAME):
+        result = castcal("build", "--config", project / "config.toml", "--wait", "0.2")
+    assert result.exit_code == 3
+    assert "another castcal build" in result.stderr
+    assert [p.name for p in feeds.iterdir()] == [LOCK_NAME]
+
+
+@pytest.mark.parametrize(
+    ("err", "message"),
+    [(errno.EACCES, "not writable"), (errno.ENOSPC, "disk is full"), (errno.EROFS, "not writable")],
+)
+def test_write_failure_exits_1_and_keeps_old_files(
+    project: Path,
+    castcal: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+    err: int,
+    message: str,
+) -> None:
+    """A failure in the middle of writing (simulated at fsync, where a full disk or a
+    read-only file system shows) leaves every old file as it was and no temp file."""
+    feeds = project / "feeds"
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    before = snapshot(feeds)
+    notes = project / "episodes" / "hva-er-endringsledelse" / "notes.md"
+    notes.write_text("Nye notater.\n")
+    (project / "episodes" / "digital-transformasjon" / "notes.md").write_text("Også nye.\n")
+
+    def failing_fsync(fd: int) -> None:
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 1 and message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(feeds) == before
