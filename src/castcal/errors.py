@@ -49,6 +49,12 @@ class OutputError(CastcalError):
     exit_code = 1
 
 
+class UsageError(CastcalError):
+    """The command was called wrongly (an option or environment variable)."""
+
+    exit_code = 2
+
+
 class LockedError(CastcalError):
     """Another build holds the output lock."""
 

@@ -3,7 +3,7 @@ never points at a name the build did not write."""
 
 from __future__ import annotations
 
-from castcal.models import Episode, Project
+from castcal.models import Episode, Event, Project
 
 FEED = "podcast.xml"
 
@@ -26,3 +26,10 @@ def cover(project: Project) -> str:
 
 def url(project: Project, relative: str) -> str:
     return project.base_url + relative
+
+
+CALENDAR = "frokost.ics"
+
+
+def event(event: Event) -> str:
+    return f"events/{event.id}.ics"

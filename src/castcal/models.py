@@ -10,7 +10,8 @@ import hashlib
 import itertools
 import re
 import uuid
-from datetime import datetime
+import zoneinfo
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -189,9 +190,46 @@ class Podcast(Strict):
     ]
 
 
+def parse_duration(value: object) -> object:
+    """An ISO 8601 duration of hours and minutes ("PT1H30M") or days ("P1D")."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", value)
+        if m and any(m.groups()) and not value.endswith("T"):
+            days, hours, minutes = (int(g or 0) for g in m.groups())
+            return timedelta(days=days, hours=hours, minutes=minutes)
+        raise ValueError(f"{value!r} is not a duration like 'PT1H30M' or 'P1D'")
+    return value
+
+
+def check_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as 'Europe/Oslo'") from None
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), Field(gt=timedelta(0))]
+
+
+class Calendar(Strict):
+    """The breakfast-meeting series: ``[calendar]`` in config.toml."""
+
+    name: Line
+    description: Description
+    timezone: Annotated[str, AfterValidator(check_timezone)] = "Europe/Oslo"
+    default_start: time = time(8, 0)
+    default_duration: Duration = timedelta(hours=1, minutes=30)
+    location: Line
+    url: WebUrl | None = None
+    refresh: Duration = timedelta(hours=12)
+    alarm: Duration | None = None
+
+
 class Config(Strict):
     site: Site
     podcast: Podcast
+    calendar: Calendar | None = None
 
 
 class Segment(Strict):
@@ -257,6 +295,53 @@ class Episode(Strict):
     transcript: str | None = None
 
 
+class Speaker(Strict):
+    name: Line
+    affiliation: Line | None = None
+    role: Line | None = None
+
+    def line(self) -> str:
+        return ", ".join(p for p in (self.name, self.role, self.affiliation) if p)
+
+
+def local_time(value: object) -> object:
+    """Meetings are written in the calendar's local time; a bare date takes the default
+    start time, which the loader fills in."""
+    if isinstance(value, datetime | date):
+        return value
+    raise ValueError("must be a local date and time like 2017-03-03T08:00:00")
+
+
+class EventMeta(Strict):
+    """What an editor writes in ``events/<id>.toml``."""
+
+    title: Line
+    start: Annotated[datetime | date, BeforeValidator(local_time)]
+    end: Annotated[datetime, BeforeValidator(local_time)] | None = None
+    location: Line | None = None
+    registration: WebUrl | None = None
+    url: WebUrl | None = None
+    status: Literal["confirmed", "tentative", "cancelled"] = "confirmed"
+    description: Text | None = None
+    speakers: tuple[Speaker, ...] = ()
+    uid: Line | None = None
+
+
+class Event(Strict):
+    """A meeting with its times resolved to aware datetimes in the calendar's zone."""
+
+    id: str
+    meta: EventMeta
+    uid: str
+    start: datetime
+    end: datetime
+    location: str
+
+    @property
+    def cancelled(self) -> bool:
+        return self.meta.status == "cancelled"
+
+
 class Cover(Strict):
     """The show's artwork, already checked against Apple's rules."""
 
@@ -276,6 +361,7 @@ class Project(Strict):
     config: Config
     cover: Cover
     episodes: tuple[Episode, ...]
+    events: tuple[Event, ...] = ()
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,128 @@
+"""Meetings -> iCalendar bytes. The only module that imports icalendar. Pure: revisions
+and times come in as arguments; no clock, no disk, no network."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
+from icalendar import Event as VEvent
+
+from castcal.manifest import Revision
+from castcal.models import Event, Project
+from castcal.tzrules import yearly_rules
+
+PRODID = "-//castcal//castcal//NB"
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
+
+
+def vtimezone(tzid: str, years: range) -> Timezone:
+    """An RRULE-style VTIMEZONE (one DAYLIGHT, one STANDARD, yearly rules) from zoneinfo."""
+    timezone = Timezone()
+    timezone.add("tzid", tzid)
+    timezone.add("x-lic-location", tzid)
+    for rule in yearly_rules(ZoneInfo(tzid), years):
+        observance = TimezoneDaylight() if rule.daylight else TimezoneStandard()
+        observance.add("dtstart", rule.first_onset())
+        if rule.offset_from != rule.offset_to:
+            observance.add(
+                "rrule",
+                {
+                    "freq": "yearly",
+                    "bymonth": rule.month,
+                    "byday": f"{rule.week}{_WEEKDAYS[rule.weekday]}",
+                },
+            )
+        observance.add("tzname", rule.name)
+        observance.add("tzoffsetfrom", rule.offset_from)
+        observance.add("tzoffsetto", rule.offset_to)
+        timezone.add_component(observance)
+    return timezone
+
+
+def description(event: Event) -> str:
+    """The meeting as text: calendar clients show no structured speakers, so they go here."""
+    parts = []
+    if event.cancelled:
+        parts.append("Møtet er avlyst.")
+    if event.meta.description:
+        parts.append(event.meta.description)
+    if event.meta.speakers:
+        parts.append("Innledere:\n" + "\n".join(f"- {s.line()}" for s in event.meta.speakers))
+    if event.meta.registration:
+        parts.append(f"Påmelding: {event.meta.registration}")
+    return "\n\n".join(parts)
+
+
+def _summary(event: Event) -> str:
+    return f"AVLYST: {event.meta.title}" if event.cancelled else event.meta.title
+
+
+def _vevent(project: Project, event: Event, revision: Revision) -> VEvent:
+    calendar = project.config.calendar
+    assert calendar is not None
+    vevent = VEvent()
+    vevent.add("uid", event.uid)
+    # No METHOD in the series: DTSTAMP is then the last revision time (RFC 5545 3.8.7.2),
+    # and the per-event files use the same value, so no byte depends on the clock.
+    vevent.add("dtstamp", revision.last_modified.astimezone(UTC))
+    vevent.add("created", revision.created.astimezone(UTC))
+    vevent.add("last-modified", revision.last_modified.astimezone(UTC))
+    vevent.add("sequence", revision.sequence)
+    vevent.add("dtstart", event.start)
+    vevent.add("dtend", event.end)
+    vevent.add("summary", _summary(event))
+    vevent.add("description", description(event))
+    vevent.add("location", event.location)
+    url = event.meta.url or event.meta.registration or calendar.url or project.base_url
+    vevent.add("url", url)
+    vevent.add("status", _STATUS[event.meta.status])
+    vevent.add("transp", "TRANSPARENT" if event.cancelled else "OPAQUE")
+    return vevent
+
+
+def _calendar(project: Project, events: tuple[Event, ...]) -> Calendar:
+    config = project.config.calendar
+    assert config is not None
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if events:
+        years = range(min(e.start.year for e in events), max(e.end.year for e in events) + 1)
+        cal.add_component(vtimezone(config.timezone, years))
+    return cal
+
+
+def series(project: Project, revisions: dict[str, Revision]) -> bytes:
+    """The whole series as one subscribable calendar: no METHOD, no calendar UID, no alarm."""
+    config = project.config.calendar
+    assert config is not None
+    cal = _calendar(project, project.events)
+    cal.calendar_name = config.name
+    cal.description = config.description
+    cal.add("x-wr-timezone", config.timezone)
+    cal.add("refresh-interval", config.refresh, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(config.refresh))
+    for event in project.events:
+        cal.add_component(_vevent(project, event, revisions[event.uid]))
+    return bytes(cal.to_ical())
+
+
+def single(project: Project, event: Event, revision: Revision) -> bytes:
+    """One meeting to add to a calendar: METHOD:PUBLISH, the series' UID, maybe one alarm."""
+    config = project.config.calendar
+    assert config is not None
+    cal = _calendar(project, (event,))
+    cal.add("method", "PUBLISH")
+    vevent = _vevent(project, event, revision)
+    if config.alarm is not None and not event.cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event.meta.title)
+        alarm.add("trigger", -config.alarm)
+        vevent.add_component(alarm)
+    cal.add_component(vevent)
+    return bytes(cal.to_ical())
