@@ -75,3 +75,12 @@ def need_program(name: str) -> str:
     if os.environ.get("CASTCAL_REQUIRE_SYSTEM_TOOLS") == "1":
         pytest.fail(f"{message}, and CASTCAL_REQUIRE_SYSTEM_TOOLS=1 makes it mandatory")
     pytest.skip(message)
+
+
+# A fixed build time, so output stamped on first publication is the same on every run.
+BUILD_EPOCH = 1_790_000_000  # 2026-09-21T14:13:20Z
+
+
+@pytest.fixture(autouse=True)
+def fixed_build_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(BUILD_EPOCH))

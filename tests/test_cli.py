@@ -42,7 +42,7 @@ def test_python_dash_m_runs_a_build(project: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("2 episodes; ")
+    assert result.stdout.startswith("2 episodes, 4 meetings; ")
     assert (project / "feeds" / "podcast.xml").is_file()
 
 
