@@ -1,27 +1,37 @@
-"""Facts about local audio files: exact byte length, MIME type, duration."""
+"""Facts about audio files: exact byte length, MIME type, duration.
+
+The same identification serves local files and remote ones (read through HTTP ranges):
+mutagen sniffs the container, and for MP3 an MPEG frame walk replaces mutagen's estimate
+where a VBR file lacks a Xing/Info/VBRI header (reference/audio.md, 2.2).
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import mutagen
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
+from mutagen.oggopus import OggOpus
+from mutagen.oggvorbis import OggVorbis
 
 from castcal import mpeg
 from castcal.models import AudioFacts
+
+# What apps accept as the one <enclosure>: Apple takes only MP3 and AAC in RSS.
+MAIN_TYPES = ("audio/mpeg", "audio/x-m4a")
+# How many leading frames show whether a headerless MP3 is CBR or VBR.
+_SAMPLE_FRAMES = 200
 
 
 class AudioError(ValueError):
     """The file is not audio castcal can publish; the message says why."""
 
 
-_NOT_PODCAST = {
-    "WAVE": "WAV",
-    "FLAC": "FLAC",
-    "AIFF": "AIFF",
-    "AAC": "raw AAC (ADTS)",
-}
+_NOT_PODCAST = {"WAVE": "WAV", "FLAC": "FLAC", "AIFF": "AIFF", "AAC": "raw AAC (ADTS)"}
 
 
 def probe(path: Path) -> AudioFacts:
@@ -30,40 +40,64 @@ def probe(path: Path) -> AudioFacts:
         data = path.read_bytes()
     except OSError as exc:
         raise AudioError(f"cannot read the file: {exc.strerror}") from exc
+    return identify(io.BytesIO(data), len(data), lambda: data, local=True)
+
+
+def identify(
+    fileobj: IO[bytes], size: int, whole: Callable[[], bytes], *, local: bool
+) -> AudioFacts:
+    """Facts about the audio in ``fileobj`` (``size`` bytes). ``whole`` returns all of its
+    bytes, and is only called for an MP3 whose duration needs every frame counted."""
     try:
-        found = mutagen.File(path)
+        found = mutagen.File(fileobj)
     except mutagen.MutagenError as exc:
         raise AudioError(f"not audio castcal can read ({exc}); publish MP3 or M4A (AAC)") from exc
-    if isinstance(found, MP3) and found.info is not None:
-        return AudioFacts(
-            length=len(data),
-            mime="audio/mpeg",
-            extension="mp3",
-            duration=_mp3_duration(data, found.info.length),
-        )
-    if isinstance(found, MP4) and found.info is not None:
-        if found.info.length <= 0:
-            raise AudioError("the M4A file holds no audio")
-        return AudioFacts(
-            length=len(data), mime="audio/x-m4a", extension="m4a", duration=found.info.length
-        )
-    if found is None:
+    if found is None or found.info is None:
         raise AudioError("not an audio file castcal recognises; publish MP3 or M4A (AAC)")
-    kind = _NOT_PODCAST.get(type(found).__name__, type(found).__name__)
-    raise AudioError(f"{kind} audio is not accepted by podcast apps; encode it as MP3 or M4A (AAC)")
+    length = float(found.info.length)
+    if isinstance(found, MP3):
+        duration = _mp3_duration(fileobj, whole, length, local=local)
+        return AudioFacts(length=size, mime="audio/mpeg", extension="mp3", duration=duration)
+    if isinstance(found, MP4):
+        facts = AudioFacts(length=size, mime="audio/x-m4a", extension="m4a", duration=length)
+    elif isinstance(found, OggOpus):
+        facts = AudioFacts(length=size, mime="audio/opus", extension="opus", duration=length)
+    elif isinstance(found, OggVorbis):
+        facts = AudioFacts(length=size, mime="audio/ogg", extension="ogg", duration=length)
+    else:
+        kind = _NOT_PODCAST.get(type(found).__name__, type(found).__name__)
+        raise AudioError(
+            f"{kind} audio is not accepted by podcast apps; encode it as MP3 or M4A (AAC)"
+        )
+    if length <= 0:
+        raise AudioError(f"the {facts.extension.upper()} file holds no audio")
+    return facts
 
 
-def _mp3_duration(data: bytes, mutagen_length: float) -> float:
-    scan = mpeg.scan(data)
+def _mp3_duration(
+    fileobj: IO[bytes], whole: Callable[[], bytes], mutagen_length: float, *, local: bool
+) -> float:
+    if local:
+        scan = mpeg.scan(whole())
+    else:
+        fileobj.seek(0)
+        head = fileobj.read(10)
+        tag_end = mpeg.audio_start(head + b"\0" * 10) if head.startswith(b"ID3") else 0
+        fileobj.seek(0)
+        sample = fileobj.read(tag_end + 64 * 1024)
+        scan = mpeg.scan(sample, limit=_SAMPLE_FRAMES)
+        if scan.frames and not scan.has_vbr_header and scan.variable:
+            scan = mpeg.scan(whole())  # VBR without a header: only counting every frame works
+        elif scan.truncated:
+            scan = mpeg.Scan(scan.frames, truncated=False)  # the sample just ends mid-frame
     if not scan.frames:
         raise AudioError("no MPEG audio frames found")
     if scan.truncated:
         raise AudioError(
             f"the file is truncated: its last frame is cut off after {len(scan.frames)} frames"
         )
-    if scan.has_vbr_header:
-        # The Xing/Info/VBRI frame count is exact, and mutagen takes off the encoder
-        # delay and padding that a LAME header records.
+    if scan.has_vbr_header or not (local or scan.variable):
+        # A Xing/Info/VBRI frame count is exact, and mutagen takes off the encoder delay
+        # and padding that a LAME header records; a constant bitrate prices exactly too.
         return mutagen_length
-    # No header: mutagen guesses from the first frame's bitrate, which is wrong for VBR.
     return scan.duration

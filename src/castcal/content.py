@@ -11,34 +11,35 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from castcal import audio
+from castcal.episodes import RemoteLookup, load_episodes
 from castcal.errors import ContentError
-from castcal.loader import Collector, inside, read_text, read_toml, validate
+from castcal.loader import Collector, inside, read_toml, validate
 from castcal.meetings import load_events
 from castcal.models import (
-    SLUG,
-    AudioFacts,
     Config,
     Cover,
-    Episode,
-    EpisodeMeta,
     Project,
-    episode_guid,
 )
 
 
-def load(config_path: Path) -> Project:
-    """The whole project, or a ContentError naming every problem in it."""
+def load(config_path: Path, remote: RemoteLookup | None = None) -> Project:
+    """The whole project, or a ContentError naming every problem in it. ``remote`` looks
+    up the facts of audio given as URLs."""
     root = config_path.parent
     found = Collector(root)
     config = _load_config(config_path, found)
     cover = _load_cover(root, config, found) if config else None
-    episodes = _load_episodes(root, config, found)
+    episodes = load_episodes(root, config, found, remote)
     events = load_events(root, config, found)
     if found.problems or config is None or cover is None:
         raise ContentError(found.problems)
     return Project(
-        root=root, config=config, cover=cover, episodes=tuple(episodes), events=tuple(events)
+        root=root,
+        config=config,
+        cover=cover,
+        episodes=tuple(episodes),
+        events=tuple(events),
+        warnings=tuple(found.warnings),
     )
 
 
@@ -90,130 +91,3 @@ def check_cover(data: bytes, suffix: str) -> tuple[str | None, Cover | None]:
         return f"is {width}x{height} px; Apple requires 1400x1400 to 3000x3000", None
     extension, mime = ("jpg", "image/jpeg") if fmt == "JPEG" else ("png", "image/png")
     return None, Cover(data=data, extension=extension, mime=mime, size=width)
-
-
-def _load_episodes(root: Path, config: Config | None, found: Collector) -> list[Episode]:
-    folder = root / "episodes"
-    if not folder.is_dir():
-        found.add(folder, "-", "the episodes/ folder is missing")
-        return []
-    episodes = []
-    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
-        if not path.is_dir():
-            continue
-        episode = _load_episode(path, config, found)
-        if episode:
-            episodes.append(episode)
-    # In publishing order, so a clash is reported on the newer episode, the one that
-    # took a number or GUID already in use.
-    episodes.sort(key=lambda e: (e.meta.published, e.id))
-    _check_unique(episodes, found)
-    return episodes
-
-
-def _load_episode(folder: Path, config: Config | None, found: Collector) -> Episode | None:
-    toml = folder / "episode.toml"
-    if not SLUG.match(folder.name):
-        found.add(
-            folder,
-            "folder name",
-            "must be lower-case a-z, 0-9 and '-' (it becomes the audio file name and the GUID)",
-        )
-        return None
-    if not toml.exists():
-        found.add(toml, "-", "every episode folder needs an episode.toml")
-        return None
-    data = read_toml(toml, found)
-    meta = validate(EpisodeMeta, data, toml, found) if data is not None else None
-    if meta is None:
-        return None
-    ok = True
-    if config is not None:
-        for i, segment in enumerate(meta.segments):
-            if segment.kind not in config.podcast.segments:
-                declared = ", ".join(config.podcast.segments)
-                found.add(
-                    toml,
-                    f"segments[{i}].kind",
-                    f"{segment.kind!r} is not a segment kind declared in config.toml ({declared})",
-                )
-                ok = False
-    facts = _probe_audio(folder, meta, found)
-    if facts is not None:
-        for i, segment in enumerate(meta.segments):
-            if segment.start >= facts.duration:
-                found.add(
-                    toml,
-                    f"segments[{i}].start",
-                    f"{segment.start:g} s is not inside the audio, "
-                    f"which lasts {facts.duration:.1f} s",
-                )
-                ok = False
-    notes = transcript = None
-    if meta.notes:
-        notes = _read_beside(folder, meta.notes, "notes", found)
-        ok = ok and notes is not None
-    if meta.transcript:
-        transcript = _read_beside(folder, meta.transcript, "transcript", found)
-        if transcript is not None and not transcript.startswith(("WEBVTT", "\ufeffWEBVTT")):
-            found.add(
-                folder / meta.transcript, "transcript", "a WebVTT file must start with WEBVTT"
-            )
-            transcript = None
-        ok = ok and transcript is not None
-    if not ok or facts is None or config is None:
-        return None
-    guid = meta.guid or episode_guid(config.podcast.guid, folder.name)
-    return Episode(
-        id=folder.name,
-        folder=folder,
-        meta=meta,
-        guid=guid,
-        audio=facts,
-        notes_markdown=notes,
-        transcript=transcript,
-    )
-
-
-def _read_beside(folder: Path, name: str, field: str, found: Collector) -> str | None:
-    path = inside(folder, name)
-    if path is None:
-        found.add(folder / "episode.toml", field, f"{name!r} points outside the episode folder")
-        return None
-    return read_text(path, field, found)
-
-
-def _probe_audio(folder: Path, meta: EpisodeMeta, found: Collector) -> AudioFacts | None:
-    toml = folder / "episode.toml"
-    path = inside(folder, meta.audio)
-    if path is None:
-        found.add(toml, "audio", f"{meta.audio!r} points outside the episode folder")
-        return None
-    if not path.is_file():
-        found.add(toml, "audio", f"{meta.audio!r} does not exist in {folder.name}/")
-        return None
-    try:
-        return audio.probe(path)
-    except audio.AudioError as exc:
-        found.add(path, "audio", str(exc))
-        return None
-
-
-def _check_unique(episodes: list[Episode], found: Collector) -> None:
-    numbers: dict[tuple[int | None, int], Episode] = {}
-    guids: dict[str, Episode] = {}
-    for episode in episodes:
-        toml = episode.folder / "episode.toml"
-        if episode.meta.number is not None:
-            key = (episode.meta.season, episode.meta.number)
-            if key in numbers:
-                found.add(
-                    toml,
-                    "number",
-                    f"episode number {episode.meta.number} is also used by {numbers[key].id}",
-                )
-            numbers.setdefault(key, episode)
-        if episode.guid in guids:
-            other = guids[episode.guid].id
-            found.add(toml, "guid", f"GUID {episode.guid!r} is also used by {other}")
-        guids.setdefault(episode.guid, episode)

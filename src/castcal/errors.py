@@ -14,6 +14,7 @@ class Problem:
     path: str
     field: str
     message: str
+    remote: bool = False  # a network fetch failed, not the content
 
     def __str__(self) -> str:
         return f"{self.path}: {self.field}: {self.message}"
@@ -40,6 +41,8 @@ class ContentError(CastcalError):
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(set(problems))
+        if self.problems and all(p.remote for p in self.problems):
+            self.exit_code = RemoteError.exit_code  # only the network failed
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -24,9 +24,15 @@ class Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
-    def add(self, path: Path, field: str, message: str) -> None:
-        self.problems.append(Problem(display_path(path, self.root), field, message))
+    def add(self, path: Path, field: str, message: str, *, remote: bool = False) -> None:
+        """A problem; ``remote`` marks a failed network fetch rather than a content mistake."""
+        self.problems.append(Problem(display_path(path, self.root), field, message, remote))
+
+    def warn(self, path: Path, field: str, message: str) -> None:
+        """Worth fixing, but published anyway unless the build is --strict."""
+        self.warnings.append(Problem(display_path(path, self.root), field, message))
 
 
 def read_toml(path: Path, found: Collector) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from castcal.errors import Problem
 from castcal.vocab import APPLE_CATEGORIES, PERSON_ROLES
 
 PODCAST_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
@@ -82,6 +83,20 @@ def check_relative_file(value: str) -> str:
     return value
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def check_audio_source(value: str) -> str:
+    """An audio file in the episode folder, or an http(s) URL of one hosted elsewhere."""
+    if _SCHEME.match(value):
+        if urlsplit(value).scheme not in ("https", "http"):
+            raise ValueError(
+                f"{value!r}: audio is a file in this folder or an https:// URL, nothing else"
+            )
+        return check_web_url(value)
+    return check_relative_file(value)
+
+
 def parse_timestamp(value: object) -> object:
     """'17:45', '1:02:03', '0:05.5' or a number of seconds, to seconds as a float."""
     if isinstance(value, bool):
@@ -113,6 +128,7 @@ Line = Annotated[str, AfterValidator(check_text), AfterValidator(check_line)]
 Description = Annotated[str, AfterValidator(check_text), AfterValidator(check_description)]
 WebUrl = Annotated[str, AfterValidator(check_web_url)]
 RelativeFile = Annotated[str, AfterValidator(check_relative_file)]
+AudioSource = Annotated[str, AfterValidator(check_audio_source)]
 Seconds = Annotated[float, BeforeValidator(parse_timestamp), Field(ge=0)]
 Instant = Annotated[datetime, BeforeValidator(require_offset)]
 
@@ -259,7 +275,8 @@ class EpisodeMeta(Strict):
     number: Annotated[int, Field(gt=0)] | None = None
     season: Annotated[int, Field(gt=0)] | None = None
     published: Instant
-    audio: RelativeFile
+    audio: AudioSource
+    alternates: tuple[AudioSource, ...] = ()
     summary: Description
     notes: RelativeFile | None = None
     transcript: RelativeFile | None = None
@@ -285,12 +302,28 @@ class AudioFacts(Strict):
         return round(self.duration)
 
 
+def is_url(source: str) -> bool:
+    return bool(_SCHEME.match(source))
+
+
+class Media(Strict):
+    """One audio file of an episode: where it comes from and what it is."""
+
+    source: str  # as written in episode.toml: a file in the episode folder, or a URL
+    facts: AudioFacts
+
+    @property
+    def remote(self) -> bool:
+        return is_url(self.source)
+
+
 class Episode(Strict):
     id: str
     folder: Path
     meta: EpisodeMeta
     guid: str
-    audio: AudioFacts
+    audio: Media
+    alternates: tuple[Media, ...] = ()
     notes_markdown: str | None = None
     transcript: str | None = None
 
@@ -362,6 +395,7 @@ class Project(Strict):
     cover: Cover
     episodes: tuple[Episode, ...]
     events: tuple[Event, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,224 @@
+"""Reads episodes/ into episodes: metadata, audio facts (local and remote), notes and
+transcripts, with every problem collected against its file and field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from castcal import audio
+from castcal.loader import Collector, inside, read_text, read_toml, validate
+from castcal.models import (
+    SLUG,
+    AudioFacts,
+    Config,
+    Episode,
+    EpisodeMeta,
+    Media,
+    episode_guid,
+    is_url,
+)
+
+# Looks up remote enclosures: URL -> facts, or the reason it failed.
+RemoteLookup = Callable[[list[str]], dict[str, AudioFacts | str]]
+
+
+@dataclass(frozen=True)
+class _Draft:
+    folder: Path
+    meta: EpisodeMeta
+
+    @property
+    def toml(self) -> Path:
+        return self.folder / "episode.toml"
+
+    def sources(self) -> list[tuple[str, str]]:
+        """(field, source) for the main audio and each alternate."""
+        return [("audio", self.meta.audio)] + [
+            (f"alternates[{i}]", s) for i, s in enumerate(self.meta.alternates)
+        ]
+
+
+def load_episodes(
+    root: Path, config: Config | None, found: Collector, remote: RemoteLookup | None
+) -> list[Episode]:
+    folder = root / "episodes"
+    if not folder.is_dir():
+        found.add(folder, "-", "the episodes/ folder is missing")
+        return []
+    drafts = []
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        if path.is_dir():
+            draft = _read(path, config, found)
+            if draft is not None:
+                drafts.append(draft)
+    urls = sorted({s for d in drafts for _, s in d.sources() if is_url(s)})
+    looked_up = remote(urls) if urls and remote is not None else {}
+    episodes = [e for d in drafts if (e := _finish(d, config, found, looked_up)) is not None]
+    # In publishing order, so a clash is reported on the newer episode, the one that
+    # took a number or GUID already in use.
+    episodes.sort(key=lambda e: (e.meta.published, e.id))
+    _check_unique(episodes, found)
+    return episodes
+
+
+def _read(folder: Path, config: Config | None, found: Collector) -> _Draft | None:
+    toml = folder / "episode.toml"
+    if not SLUG.match(folder.name):
+        found.add(
+            folder,
+            "folder name",
+            "must be lower-case a-z, 0-9 and '-' (it becomes the audio file name and the GUID)",
+        )
+        return None
+    if not toml.exists():
+        found.add(toml, "-", "every episode folder needs an episode.toml")
+        return None
+    data = read_toml(toml, found)
+    meta = validate(EpisodeMeta, data, toml, found) if data is not None else None
+    if meta is None:
+        return None
+    ok = True
+    if config is not None:
+        declared = ", ".join(config.podcast.segments)
+        for i, segment in enumerate(meta.segments):
+            if segment.kind not in config.podcast.segments:
+                found.add(
+                    toml,
+                    f"segments[{i}].kind",
+                    f"{segment.kind!r} is not a segment kind declared in config.toml ({declared})",
+                )
+                ok = False
+    return _Draft(folder, meta) if ok else None
+
+
+def _finish(
+    draft: _Draft, config: Config | None, found: Collector, looked_up: dict[str, AudioFacts | str]
+) -> Episode | None:
+    meta, folder, toml = draft.meta, draft.folder, draft.toml
+    media = [_media(draft, field, source, found, looked_up) for field, source in draft.sources()]
+    main = media[0]
+    ok = all(m is not None for m in media) and _check_types(draft, media, found)
+    if main is not None:
+        for i, segment in enumerate(meta.segments):
+            if segment.start >= main.facts.duration:
+                found.add(
+                    toml,
+                    f"segments[{i}].start",
+                    f"{segment.start:g} s is not inside the audio, "
+                    f"which lasts {main.facts.duration:.1f} s",
+                )
+                ok = False
+    notes = transcript = None
+    if meta.notes:
+        notes = _read_beside(folder, meta.notes, "notes", found)
+        ok = ok and notes is not None
+    if meta.transcript:
+        transcript = _read_beside(folder, meta.transcript, "transcript", found)
+        if transcript is not None and not transcript.startswith(("WEBVTT", "\ufeffWEBVTT")):
+            found.add(
+                folder / meta.transcript, "transcript", "a WebVTT file must start with WEBVTT"
+            )
+            transcript = None
+        ok = ok and transcript is not None
+    if not ok or main is None or config is None:
+        return None
+    return Episode(
+        id=folder.name,
+        folder=folder,
+        meta=meta,
+        guid=meta.guid or episode_guid(config.podcast.guid, folder.name),
+        audio=main,
+        alternates=tuple(m for m in media[1:] if m is not None),
+        notes_markdown=notes,
+        transcript=transcript,
+    )
+
+
+def _media(
+    draft: _Draft,
+    field: str,
+    source: str,
+    found: Collector,
+    looked_up: dict[str, AudioFacts | str],
+) -> Media | None:
+    if is_url(source):
+        if source.startswith("http://"):
+            found.warn(
+                draft.toml,
+                field,
+                f"{source} uses http://; podcast apps and directories expect https://",
+            )
+        result = looked_up.get(source, f"{source}: remote audio was not looked up")
+        if isinstance(result, str):
+            found.add(draft.toml, field, result, remote=True)
+            return None
+        return Media(source=source, facts=result)
+    path = inside(draft.folder, source)
+    if path is None:
+        found.add(draft.toml, field, f"{source!r} points outside the episode folder")
+        return None
+    if not path.is_file():
+        found.add(draft.toml, field, f"{source!r} does not exist in {draft.folder.name}/")
+        return None
+    try:
+        return Media(source=source, facts=audio.probe(path))
+    except audio.AudioError as exc:
+        found.add(path, field, str(exc))
+        return None
+
+
+def _check_types(draft: _Draft, media: list[Media | None], found: Collector) -> bool:
+    main = media[0]
+    if main is not None and main.facts.mime not in audio.MAIN_TYPES:
+        kind = main.facts.extension.upper()
+        found.add(
+            draft.toml,
+            "audio",
+            f"{kind} can only be an alternate enclosure (Apple Podcasts takes MP3 or AAC): "
+            f"make audio an MP3 or M4A and list this file under alternates",
+        )
+        return False
+    seen: dict[str, str] = {}
+    for (field, _), item in zip(draft.sources(), media, strict=True):
+        if item is None or item.remote:
+            continue
+        if item.facts.extension in seen:
+            found.add(
+                draft.toml,
+                field,
+                f"is {item.facts.extension.upper()} like {seen[item.facts.extension]}; "
+                "each published file of an episode must be a different format",
+            )
+            return False
+        seen[item.facts.extension] = field
+    return True
+
+
+def _read_beside(folder: Path, name: str, field: str, found: Collector) -> str | None:
+    path = inside(folder, name)
+    if path is None:
+        found.add(folder / "episode.toml", field, f"{name!r} points outside the episode folder")
+        return None
+    return read_text(path, field, found)
+
+
+def _check_unique(episodes: list[Episode], found: Collector) -> None:
+    numbers: dict[tuple[int | None, int], Episode] = {}
+    guids: dict[str, Episode] = {}
+    for episode in episodes:
+        toml = episode.folder / "episode.toml"
+        if episode.meta.number is not None:
+            key = (episode.meta.season, episode.meta.number)
+            if key in numbers:
+                found.add(
+                    toml,
+                    "number",
+                    f"episode number {episode.meta.number} is also used by {numbers[key].id}",
+                )
+            numbers.setdefault(key, episode)
+        if episode.guid in guids:
+            other = guids[episode.guid].id
+            found.add(toml, "guid", f"GUID {episode.guid!r} is also used by {other}")
+        guids.setdefault(episode.guid, episode)
