@@ -1,16 +1,27 @@
-"""The pipeline: load -> revise -> render -> write, the manifest last."""
+"""The pipeline: load -> revise -> tag the audio -> render -> write, the manifest last."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from castcal import content, ics, layout, manifest, output, rss
-from castcal.chapters import json_chapters
-from castcal.errors import UsageError
-from castcal.models import Project
+from castcal import content, ics, layout, manifest, output, rss, tagging
+from castcal.chapters import chapters, json_chapters
+from castcal.errors import ContentError, OutputError, UsageError
+from castcal.models import AudioFacts, Episode, Media, Project
+
+if TYPE_CHECKING:
+    import httpx
+
+CACHE = Path(".castcal-cache") / "remote.json"
+
+# Gives a progress callback for a number of remote probes; the CLI shows a bar on a terminal.
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
 
 
 @dataclass(frozen=True)
@@ -23,20 +34,108 @@ class BuildResult:
     def summary(self) -> str:
         return (
             f"{len(self.project.episodes)} episodes, {len(self.project.events)} meetings; "
-            f"{len(self.written)} files written, {len(self.unchanged)} unchanged, "
+            f"{len(self.written)} file{'' if len(self.written) == 1 else 's'} written, "
+            f"{len(self.unchanged)} unchanged, "
             f"in {self.out_dir}"
         )
+
+
+@dataclass
+class Options:
+    """How a build or check reaches the network."""
+
+    offline: bool = False
+    client: httpx.Client | None = None  # tests hand in one bound to their server
+    progress: Progress = field(default=lambda count: nullcontext(None))
+
+
+def load(config_path: Path, options: Options, *, strict: bool = False) -> Project:
+    """The project with the facts of all its audio, local and remote; with ``strict``,
+    warnings fail like problems."""
+    root = config_path.parent
+
+    def lookup(urls: list[str]) -> dict[str, AudioFacts | str]:
+        from castcal import remote  # httpx only for projects with remote audio
+
+        client = options.client or remote.make_client()
+        prober = remote.Prober(client, root / CACHE, offline=options.offline)
+        try:
+            with options.progress(len(urls)) as advance:
+                results = prober.probe_all(urls, advance)
+        finally:
+            if options.client is None:
+                client.close()
+        if not options.offline:
+            with suppress(OutputError):  # the cache only saves time; never fail on it
+                output.write(root, [(CACHE.as_posix(), prober.cache_bytes())])
+        return results
+
+    project = content.load(config_path, lookup)
+    if strict and project.warnings:
+        raise ContentError(project.warnings)
+    return project
+
+
+def _tag_info(project: Project, episode: Episode) -> tagging.TagInfo:
+    show = project.config.podcast
+    return tagging.TagInfo(
+        title=episode.meta.title,
+        artist=show.author,
+        album=show.title,
+        year=episode.meta.published.year,
+        track=episode.meta.number,
+        cover=project.cover.data,
+        cover_mime=project.cover.mime,
+        toc_title=episode.meta.title,
+        chapters=tuple(chapters(show, episode)),
+    )
+
+
+def published_audio(
+    project: Project, lengths: dict[tuple[str, str], int]
+) -> Iterator[tuple[str, output.Content]]:
+    """Tagged copies of the local audio, one at a time; records each copy's length, which
+    is what the feed must announce (tags change the size)."""
+    for episode in project.episodes:
+        for item in (episode.audio, *episode.alternates):
+            path = layout.media(episode, item)
+            if path is None:
+                continue
+            source = (episode.folder / item.source).read_bytes()
+            data = tagging.tag(source, item.facts.extension, _tag_info(project, episode))
+            lengths[(episode.id, item.source)] = len(data)
+            yield path, data
+
+
+def with_lengths(project: Project, lengths: dict[tuple[str, str], int]) -> Project:
+    """The project with each published copy's length in place of its source's."""
+
+    def update(episode: Episode, item: Media) -> Media:
+        length = lengths.get((episode.id, item.source))
+        if length is None:
+            return item
+        return item.model_copy(update={"facts": item.facts.model_copy(update={"length": length})})
+
+    episodes = tuple(
+        e.model_copy(
+            update={
+                "audio": update(e, e.audio),
+                "alternates": tuple(update(e, a) for a in e.alternates),
+            }
+        )
+        for e in project.episodes
+    )
+    return project.model_copy(update={"episodes": episodes})
 
 
 def render(
     project: Project, revisions: dict[str, manifest.Revision]
 ) -> list[tuple[str, output.Content]]:
-    """Every output file in the order it is written: what a feed points at comes first,
+    """Every file but the audio, in the order written: what a feed points at comes first,
     then the feeds, so a reader never finds a feed ahead of its files."""
     show = project.config.podcast
     files: list[tuple[str, output.Content]] = [(layout.cover(project), project.cover.data)]
     for episode in project.episodes:
-        files.append((layout.audio(episode), episode.folder / episode.meta.audio))
         files.append((layout.chapters(episode), json_chapters(show, episode)))
         if episode.transcript is not None:
             files.append((layout.transcript(episode), episode.transcript.encode("utf-8")))
@@ -66,14 +165,25 @@ def stamp_time() -> datetime:
 
 
 def build(
-    config_path: Path, out: Path | None = None, wait: float = 10.0, now: datetime | None = None
+    config_path: Path,
+    out: Path | None = None,
+    wait: float = 10.0,
+    now: datetime | None = None,
+    *,
+    strict: bool = False,
+    options: Options | None = None,
 ) -> BuildResult:
-    project = content.load(config_path)
+    project = load(config_path, options or Options(), strict=strict)
     out_dir = output_dir(project, out)
     with output.locked(out_dir, wait):
         previous = manifest.read_revisions(out_dir / manifest.NAME)
         revisions = manifest.revise(previous, project.events, now or stamp_time())
+        lengths: dict[tuple[str, str], int] = {}
+        audio = output.write(out_dir, published_audio(project, lengths))
+        project = with_lengths(project, lengths)
         files = render(project, revisions)
         files.append((manifest.NAME, manifest.dump(project, revisions)))
-        result = output.write(out_dir, files)
-    return BuildResult(project, out_dir, result.written, result.unchanged)
+        rest = output.write(out_dir, files)
+    return BuildResult(
+        project, out_dir, audio.written + rest.written, audio.unchanged + rest.unchanged
+    )

@@ -18,7 +18,7 @@ class Chapter:
 def chapters(show: Podcast, episode: Episode) -> list[Chapter]:
     """The episode's segments as chapters, titled with the configured segment titles."""
     segments = episode.meta.segments
-    ends = [s.start for s in segments[1:]] + [episode.audio.duration]
+    ends = [s.start for s in segments[1:]] + [episode.audio.facts.duration]
     result = []
     for segment, end in zip(segments, ends, strict=True):
         title = show.segments[segment.kind].title

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from castcal import __version__
-from castcal.errors import CastcalError, ContentError
+from castcal.errors import CastcalError, ContentError, Problem
 
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("config.toml"),
-    show_default=True,
-    help="The project's config.toml.",
-)
+if TYPE_CHECKING:
+    from castcal.build import Options
+
+# Remote probes above this count get a progress bar on a terminal.
+PROGRESS_FROM = 10
 
 
 def _fail(error: CastcalError) -> None:
@@ -33,6 +33,54 @@ def _fail(error: CastcalError) -> None:
     sys.exit(error.exit_code)
 
 
+def _warn(warnings: tuple[Problem, ...]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@contextmanager
+def _progress(count: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar for many remote probes on a terminal; plain silence otherwise."""
+    if count < PROGRESS_FROM or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Probing remote audio", total=count)
+        yield lambda done: bar.advance(task, done)
+
+
+def _options(offline: bool) -> Options:
+    from castcal.build import Options
+
+    return Options(offline=offline, progress=_progress)
+
+
+def common(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options build and check share."""
+    for option in reversed(
+        [
+            click.option(
+                "--config",
+                "config_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("config.toml"),
+                show_default=True,
+                help="The project's config.toml.",
+            ),
+            click.option(
+                "--offline",
+                is_flag=True,
+                help="Use only cached facts for remote audio; never touch the network.",
+            ),
+            click.option("--strict", is_flag=True, help="Treat warnings as problems."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
 @click.group()
 @click.version_option(__version__, prog_name="castcal")
 def cli() -> None:
@@ -44,7 +92,7 @@ def cli() -> None:
 
 
 @cli.command()
-@config_option
+@common
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -58,31 +106,37 @@ def cli() -> None:
     help="Seconds to wait for another build of the same folder to finish.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
-def build(config_path: Path, out: Path | None, wait: float, quiet: bool) -> None:
+def build(
+    config_path: Path, offline: bool, strict: bool, out: Path | None, wait: float, quiet: bool
+) -> None:
     """Build the feeds from config.toml, episodes/ and events/."""
     from castcal.build import build as run_build
 
     try:
-        result = run_build(config_path, out, wait)
+        result = run_build(config_path, out, wait, strict=strict, options=_options(offline))
     except CastcalError as error:
         _fail(error)
         return
+    _warn(result.project.warnings)
     if not quiet:
         click.echo(result.summary())
 
 
 @cli.command()
-@config_option
-def check(config_path: Path) -> None:
+@common
+def check(config_path: Path, offline: bool, strict: bool) -> None:
     """Check every content file and report every problem; write nothing."""
-    from castcal.content import load
+    from castcal.build import load
 
     try:
-        project = load(config_path)
+        project = load(config_path, _options(offline), strict=strict)
     except CastcalError as error:
         _fail(error)
         return
-    click.echo(f"{config_path}: ok: {len(project.episodes)} episodes")
+    _warn(project.warnings)
+    click.echo(
+        f"{config_path}: ok: {len(project.episodes)} episodes, {len(project.events)} meetings"
+    )
 
 
 def main() -> None:

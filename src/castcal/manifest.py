@@ -86,8 +86,8 @@ def dump(project: Project, revisions: dict[str, Revision]) -> bytes:
         "episodes": {
             episode.id: {
                 "guid": episode.guid,
-                "enclosure": layout.url(project, layout.audio(episode)),
-                "length": episode.audio.length,
+                "enclosure": layout.enclosure(project, episode, episode.audio),
+                "length": episode.audio.facts.length,
             }
             for episode in sorted(project.episodes, key=lambda e: e.id)
         },

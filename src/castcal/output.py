@@ -13,7 +13,7 @@ import filecmp
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +78,7 @@ def replace(dest: Path, content: Content) -> None:
     _fsync_dir(dest.parent)
 
 
-def write(out_dir: Path, files: Sequence[tuple[str, Content]]) -> WriteResult:
+def write(out_dir: Path, files: Iterable[tuple[str, Content]]) -> WriteResult:
     """Write each (relative path, content) in order, skipping files already up to date."""
     result = WriteResult()
     for relative, content in files:

@@ -45,6 +45,15 @@ def _people(parent: Any, people: list[PersonTag]) -> None:
         _add(parent, PODCAST_NS, "person", person.name, attrs)
 
 
+@dataclass(frozen=True)
+class AlternateTag:
+    url: str
+    mime: str
+    length: int
+    title: str
+    default: bool
+
+
 @dataclass
 class ChannelTags:
     guid: str = ""
@@ -66,6 +75,7 @@ class ItemTags:
     transcript_url: str | None = None
     transcript_language: str | None = None
     psc: list[tuple[str, str]] = field(default_factory=list)
+    alternates: list[AlternateTag] = field(default_factory=list)
 
 
 class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]
@@ -117,6 +127,16 @@ class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             if tags.transcript_language:
                 attrs["language"] = tags.transcript_language
             _add(item, PODCAST_NS, "transcript", attrs=attrs)
+        for alternate in tags.alternates:
+            attrs = {
+                "type": alternate.mime,
+                "length": str(alternate.length),
+                "title": alternate.title,
+            }
+            if alternate.default:
+                attrs["default"] = "true"
+            element = _add(item, PODCAST_NS, "alternateEnclosure", attrs=attrs)
+            _add(element, PODCAST_NS, "source", attrs={"uri": alternate.url})
         if tags.psc:
             block = _add(item, PSC_NS, "chapters", attrs={"version": "1.2"})
             for start, title in tags.psc:

@@ -8,7 +8,12 @@ from feedgen.feed import FeedGenerator
 from castcal import layout, notes
 from castcal.chapters import chapters, npt
 from castcal.models import Episode, Person, Project
-from castcal.podcastindex import PersonTag, PodcastIndexEntryExtension, PodcastIndexExtension
+from castcal.podcastindex import (
+    AlternateTag,
+    PersonTag,
+    PodcastIndexEntryExtension,
+    PodcastIndexExtension,
+)
 
 
 def _person_tags(people: tuple[Person, ...]) -> list[PersonTag]:
@@ -76,11 +81,10 @@ def _add_item(fg: FeedGenerator, project: Project, episode: Episode) -> None:
     fe.description(meta.summary)
     if episode.notes_markdown:
         fe.content(notes.render(episode.notes_markdown), type="CDATA")
-    fe.enclosure(
-        layout.url(project, layout.audio(episode)), str(episode.audio.length), episode.audio.mime
-    )
+    main = episode.audio
+    fe.enclosure(layout.enclosure(project, episode, main), str(main.facts.length), main.facts.mime)
     fe.published(meta.published)
-    fe.podcast.itunes_duration(episode.audio.seconds)
+    fe.podcast.itunes_duration(main.facts.seconds)
     fe.podcast.itunes_episode_type(meta.episode_type)
     if meta.number is not None:
         fe.podcast.itunes_episode(meta.number)
@@ -96,3 +100,14 @@ def _add_item(fg: FeedGenerator, project: Project, episode: Episode) -> None:
         tags.transcript_url = layout.url(project, layout.transcript(episode))
         tags.transcript_language = show.language
     tags.psc = [(npt(c.start), c.title) for c in chapters(show, episode)]
+    if episode.alternates:  # the main file first, marked default, as the namespace asks
+        tags.alternates = [
+            AlternateTag(
+                url=layout.enclosure(project, episode, item),
+                mime=item.facts.mime,
+                length=item.facts.length,
+                title=item.facts.extension.upper(),
+                default=not i,
+            )
+            for i, item in enumerate((main, *episode.alternates))
+        ]
