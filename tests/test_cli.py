@@ -49,7 +49,7 @@ def test_python_dash_m_runs_a_build(project: Path) -> None:
 def test_check_prints_one_line_summary(project: Path, castcal: Callable[..., Run]) -> None:
     result = castcal("check", "--config", project / "config.toml")
     assert result.exit_code == 0
-    assert result.stdout.strip().endswith("ok: 2 episodes")
+    assert result.stdout.strip().endswith("ok: 2 episodes, 4 meetings")
     assert not (project / "feeds").exists()
 
 

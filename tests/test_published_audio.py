@@ -1,0 +1,210 @@
+"""Published audio: every accepted format, tagged copies with chapters, alternates."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+import mutagen
+import pytest
+from lxml import etree
+from mutagen.id3 import ID3
+from mutagen.mp4 import MP4
+
+from castcal import audio
+from castcal.build import build
+from tests.conftest import DATA, Run, need_program, snapshot
+
+AUDIO = DATA / "audio"
+EP = "episodes/hva-er-endringsledelse"
+PODCAST = "https://podcastindex.org/namespace/1.0"
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "extension"),
+    [
+        ("cbr_info.mp3", "audio/mpeg", "mp3"),
+        ("cbr_noheader.mp3", "audio/mpeg", "mp3"),
+        ("vbr_xing.mp3", "audio/mpeg", "mp3"),
+        ("vbr_vbri.mp3", "audio/mpeg", "mp3"),
+        ("vbr_noheader.mp3", "audio/mpeg", "mp3"),
+        ("speech.m4a", "audio/x-m4a", "m4a"),
+        ("speech.opus", "audio/opus", "opus"),
+        ("speech.ogg", "audio/ogg", "ogg"),
+    ],
+)
+def test_every_format_within_a_second_of_the_truth(name: str, mime: str, extension: str) -> None:
+    """Every fixture holds 3.000 s of speech; encoders add at most a frame or two."""
+    path = AUDIO / name
+    facts = audio.probe(path)
+    assert (facts.mime, facts.extension, facts.length) == (mime, extension, path.stat().st_size)
+    assert 3.0 <= facts.duration < 3.1
+    if name == "vbr_noheader.mp3":
+        assert mutagen.File(path).info.length > 15  # what the correction corrects
+
+
+def frame_order(path: Path) -> list[str]:
+    """The IDs of the ID3v2.3 frames in the order they stand in the file."""
+    data = path.read_bytes()
+    assert data[:3] == b"ID3" and data[3] == 3
+    size = 0
+    for byte in data[6:10]:
+        size = (size << 7) | byte
+    pos, end, order = 10, 10 + size, []
+    while pos + 10 <= end and data[pos : pos + 4] != b"\0\0\0\0":
+        frame_id = data[pos : pos + 4].decode("ascii")
+        length = struct.unpack(">I", data[pos + 4 : pos + 8])[0]
+        if frame_id == "CHAP":
+            element = data[pos + 10 : data.index(b"\0", pos + 10)].decode()
+            frame_id += ":" + element.rstrip("_")
+        order.append(frame_id)
+        pos += 10 + length
+    return order
+
+
+def test_published_mp3_has_tags_and_chapters_in_time_order(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    source = project / EP / "audio.mp3"
+    before = (source.read_bytes(), source.stat().st_mtime_ns)
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    published = project / "feeds/audio/hva-er-endringsledelse.mp3"
+    tags = ID3(published)
+    assert tags.version[:2] == (2, 3)
+    assert str(tags["TIT2"]) == "Hva er endringsledelse?"
+    assert str(tags["TALB"]) == "Difis endringspodd"
+    assert str(tags["TPE1"]) == "Direktoratet for forvaltning og IKT (Difi)"
+    assert str(tags["TDRC"]) == "2017"
+    (cover,) = tags.getall("APIC")
+    assert cover.data == (project / "cover.jpg").read_bytes() and cover.type == 3
+    (toc,) = tags.getall("CTOC")
+    assert toc.flags & 0b11 == 0b11  # top level and ordered
+    assert str(toc.sub_frames["TIT2"]) == "Hva er endringsledelse?"
+    chapters = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+    assert [c.element_id for c in chapters] == list(toc.child_element_ids)
+    assert [(c.start_time, str(c.sub_frames["TIT2"])) for c in chapters] == [
+        (0, "Endringspraten: Hva er endringsledelse?"),
+        (11000, "Endringsnemda: Omorganisering med bekymrede medarbeidere"),
+    ]
+    chap_frames = [f for f in frame_order(published) if f.startswith("CHAP")]
+    assert chap_frames == ["CHAP:ch00", "CHAP:ch01"]  # in the file, in time order
+    assert (source.read_bytes(), source.stat().st_mtime_ns) == before
+    parsed = feedparser.parse(project / "feeds/podcast.xml")
+    enclosure = next(e for e in parsed.entries if e.title == "Hva er endringsledelse?").enclosures
+    assert int(enclosure[0].length) == published.stat().st_size
+    assert published.stat().st_size > before[0].__len__()  # the tags are in the published copy
+
+
+def test_ffprobe_reads_the_chapters_in_order(project: Path, castcal: Callable[..., Run]) -> None:
+    ffprobe = need_program("ffprobe")
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    published = project / "feeds/audio/digital-transformasjon.mp3"
+    out = subprocess.run(
+        [ffprobe, "-v", "error", "-show_chapters", "-of", "json", str(published)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert [c["tags"]["title"] for c in json.loads(out)["chapters"]] == [
+        "Endringspraten: Digital transformasjon med Svein Kristensen",
+        "Endringsnemda: Ny digital tjeneste, hele avdelingen med",
+    ]
+
+
+def set_audio(project: Path, audio_line: str, start: str = "0:11") -> None:
+    toml = project / EP / "episode.toml"
+    text = toml.read_text().replace('audio = "audio.mp3"', audio_line)
+    toml.write_text(text.replace('start = "0:11"', f'start = "{start}"'))
+
+
+def test_m4a_episode(project: Path, castcal: Callable[..., Run]) -> None:
+    shutil.copy(AUDIO / "speech.m4a", project / EP / "lyd.m4a")
+    set_audio(project, 'audio = "lyd.m4a"', start="0:01.5")
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    published = project / "feeds/audio/hva-er-endringsledelse.m4a"
+    tags = MP4(published).tags
+    assert tags is not None and tags["\xa9nam"] == ["Hva er endringsledelse?"]
+    assert len(tags["covr"]) == 1
+    parsed = feedparser.parse(project / "feeds/podcast.xml")
+    (enclosure,) = next(e for e in parsed.entries if e.title.startswith("Hva")).enclosures
+    assert enclosure.type == "audio/x-m4a"
+    assert int(enclosure.length) == published.stat().st_size
+
+
+def test_opus_is_published_as_an_alternate_beside_the_mp3(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    shutil.copy(AUDIO / "speech.opus", project / EP / "lyd.opus")
+    toml = project / EP / "episode.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'audio = "audio.mp3"', 'audio = "audio.mp3"\nalternates = ["lyd.opus"]'
+        )
+    )
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    feeds = project / "feeds"
+    root = etree.parse(str(feeds / "podcast.xml")).getroot()
+    item = next(i for i in root.iter("item") if i.findtext("title") == "Hva er endringsledelse?")
+    enclosure = item.find("enclosure")
+    assert enclosure is not None and enclosure.get("type") == "audio/mpeg"
+    alternates = item.findall(f"{{{PODCAST}}}alternateEnclosure")
+    assert [(a.get("type"), a.get("default")) for a in alternates] == [
+        ("audio/mpeg", "true"),
+        ("audio/opus", None),
+    ]
+    opus = alternates[1]
+    source = opus.find(f"{{{PODCAST}}}source")
+    assert source is not None
+    assert (
+        source.get("uri")
+        == "https://www.example.org/endringspodden/audio/hva-er-endringsledelse.opus"
+    )
+    published = feeds / "audio/hva-er-endringsledelse.opus"
+    assert int(opus.get("length", "0")) == published.stat().st_size
+    tagged = mutagen.File(published)
+    assert tagged.tags["CHAPTER002NAME"] == [
+        "Endringsnemda: Omorganisering med bekymrede medarbeidere"
+    ]
+
+
+def test_opus_alone_is_refused(project: Path, castcal: Callable[..., Run]) -> None:
+    shutil.copy(AUDIO / "speech.opus", project / EP / "lyd.opus")
+    set_audio(project, 'audio = "lyd.opus"', start="0:01")
+    result = castcal("check", "--config", project / "config.toml")
+    assert result.exit_code == 1
+    assert f"{EP}/episode.toml: audio: OPUS can only be an alternate enclosure" in result.stderr
+
+
+def test_crash_while_tagging_leaves_the_old_copy(
+    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    before = snapshot(project / "feeds")
+    toml = project / EP / "episode.toml"
+    toml.write_text(toml.read_text().replace("Hva er endringsledelse?", "Hva er ledelse?", 1))
+    original_save = ID3.save
+
+    def crashing_save(self: ID3, *args: object, **kwargs: object) -> None:
+        original_save(self, *args, **kwargs)  # the tag is half in place ...
+        raise RuntimeError("simulated crash while tagging")  # ... when the process dies
+
+    monkeypatch.setattr(ID3, "save", crashing_save)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build(project / "config.toml")
+    assert snapshot(project / "feeds") == before  # no partial file, the old copy intact
+
+
+def test_up_to_date_copies_are_not_rewritten(project: Path, castcal: Callable[..., Run]) -> None:
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    audio_dir = project / "feeds/audio"
+    before = snapshot(audio_dir)
+    notes = project / EP / "notes.md"
+    notes.write_text(notes.read_text() + "\nEn ny linje.\n")  # changes the feed, not the audio
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 0 and "; 1 file written" in result.stdout  # the feed alone
+    assert snapshot(audio_dir) == before
