@@ -10,15 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from castcal import content, ics, layout, manifest, output, rss, tagging
+from castcal import content, guard, ics, layout, manifest, output, rss, tagging
 from castcal.chapters import chapters, json_chapters
-from castcal.errors import ContentError, OutputError, UsageError
+from castcal.errors import ContentError, OutputError, RemoteError, UsageError
 from castcal.models import AudioFacts, Episode, Media, Project
 
 if TYPE_CHECKING:
     import httpx
 
 CACHE = Path(".castcal-cache") / "remote.json"
+GUARD_CACHE = Path(".castcal-cache") / "guard.json"
 
 # Gives a progress callback for a number of remote probes; the CLI shows a bar on a terminal.
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
@@ -164,6 +165,25 @@ def stamp_time() -> datetime:
         raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
 
 
+def published_at(project: Project, guard_url: str | None, options: Options) -> manifest.Published:
+    """What the manifest at ``guard_url`` says was published (nothing without a URL)."""
+    if guard_url is None:
+        return manifest.Published()
+    from castcal import remote
+
+    client = options.client or remote.make_client()
+    try:
+        data = remote.fetch_manifest(
+            client, guard_url, project.root / GUARD_CACHE, offline=options.offline
+        )
+    except remote.ProbeError as exc:
+        raise RemoteError(f"{exc}; the build cannot check what was published") from None
+    finally:
+        if options.client is None:
+            client.close()
+    return manifest.parse(data, guard_url)
+
+
 def build(
     config_path: Path,
     out: Path | None = None,
@@ -171,19 +191,28 @@ def build(
     now: datetime | None = None,
     *,
     strict: bool = False,
+    allow_removal: bool = False,
+    guard_url: str | None = None,
     options: Options | None = None,
 ) -> BuildResult:
-    project = load(config_path, options or Options(), strict=strict)
+    options = options or Options()
+    project = load(config_path, options, strict=strict)
     out_dir = output_dir(project, out)
+    elsewhere = published_at(project, guard_url, options)  # the network, outside the lock
     with output.locked(out_dir, wait):
-        previous = manifest.read_revisions(out_dir / manifest.NAME)
-        revisions = manifest.revise(previous, project.events, now or stamp_time())
+        published = manifest.read(out_dir / manifest.NAME).merged(elsewhere)
+        problems = guard.check(published, project, allow_removal=allow_removal)
+        if problems:
+            raise ContentError(problems)
+        revisions = manifest.revise(published.revisions(), project.events, now or stamp_time())
         lengths: dict[tuple[str, str], int] = {}
         audio = output.write(out_dir, published_audio(project, lengths))
         project = with_lengths(project, lengths)
         files = render(project, revisions)
         files.append((manifest.NAME, manifest.dump(project, revisions)))
         rest = output.write(out_dir, files)
+        # Only now that the manifest no longer lists them: files of removed items.
+        output.prune(out_dir, {name for name, _ in files} | set(audio.written + audio.unchanged))
     return BuildResult(
         project, out_dir, audio.written + rest.written, audio.unchanged + rest.unchanged
     )

@@ -106,14 +106,39 @@ def cli() -> None:
     help="Seconds to wait for another build of the same folder to finish.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+@click.option(
+    "--allow-removal",
+    is_flag=True,
+    help="Let the build drop published episodes or meetings (or change their identity).",
+)
+@click.option(
+    "--guard-url",
+    metavar="URL",
+    help="Also guard against the manifest.json published at URL (for a fresh checkout).",
+)
 def build(
-    config_path: Path, offline: bool, strict: bool, out: Path | None, wait: float, quiet: bool
+    config_path: Path,
+    offline: bool,
+    strict: bool,
+    out: Path | None,
+    wait: float,
+    quiet: bool,
+    allow_removal: bool,
+    guard_url: str | None,
 ) -> None:
     """Build the feeds from config.toml, episodes/ and events/."""
     from castcal.build import build as run_build
 
     try:
-        result = run_build(config_path, out, wait, strict=strict, options=_options(offline))
+        result = run_build(
+            config_path,
+            out,
+            wait,
+            strict=strict,
+            allow_removal=allow_removal,
+            guard_url=guard_url,
+            options=_options(offline),
+        )
     except CastcalError as error:
         _fail(error)
         return

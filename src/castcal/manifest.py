@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,30 +106,80 @@ def dump(project: Project, revisions: dict[str, Revision]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
 
 
-def read_revisions(path: Path) -> dict[str, Revision]:
-    """The meeting revisions recorded in a manifest; none if there is no manifest yet."""
+@dataclass(frozen=True)
+class PublishedEpisode:
+    guid: str
+    enclosure: str
+    length: int
+
+
+@dataclass(frozen=True)
+class PublishedEvent:
+    uid: str
+    revision: Revision
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a manifest says was published, by episode folder and event file name."""
+
+    podcast_guid: str | None = None
+    episodes: dict[str, PublishedEpisode] = field(default_factory=dict)
+    events: dict[str, PublishedEvent] = field(default_factory=dict)
+
+    def revisions(self) -> dict[str, Revision]:
+        return {e.uid: e.revision for e in self.events.values()}
+
+    def merged(self, other: Published) -> Published:
+        """Both manifests' items; where both name one, this one's wins."""
+        return Published(
+            self.podcast_guid or other.podcast_guid,
+            {**other.episodes, **self.episodes},
+            {**other.events, **self.events},
+        )
+
+
+def parse(data: bytes, where: str) -> Published:
+    """A manifest's content; ContentError naming ``where`` if it cannot be read."""
     try:
-        document = json.loads(path.read_bytes())
-        return {
-            entry["uid"]: Revision(
-                sequence=int(entry["sequence"]),
-                created=_parse_stamp(entry["created"]),
-                last_modified=_parse_stamp(entry["last_modified"]),
-                significant=str(entry["significant"]),
-                content=str(entry["content"]),
-            )
-            for entry in document.get("events", {}).values()
-        }
-    except FileNotFoundError:
-        return {}
+        document = json.loads(data)
+        return Published(
+            podcast_guid=document.get("podcast", {}).get("guid"),
+            episodes={
+                key: PublishedEpisode(str(e["guid"]), str(e["enclosure"]), int(e["length"]))
+                for key, e in document.get("episodes", {}).items()
+            },
+            events={
+                key: PublishedEvent(
+                    str(e["uid"]),
+                    Revision(
+                        sequence=int(e["sequence"]),
+                        created=_parse_stamp(e["created"]),
+                        last_modified=_parse_stamp(e["last_modified"]),
+                        significant=str(e["significant"]),
+                        content=str(e["content"]),
+                    ),
+                )
+                for key, e in document.get("events", {}).items()
+            },
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ContentError(
             [
                 Problem(
-                    str(path),
+                    where,
                     "-",
-                    f"the manifest is damaged ({exc}); restore it from the "
-                    "published copy rather than deleting it, or SEQUENCE numbers restart",
+                    f"the manifest is damaged ({exc}); restore it from the published copy "
+                    "rather than deleting it: it holds the identities castcal must keep",
                 )
             ]
         ) from exc
+
+
+def read(path: Path) -> Published:
+    """The manifest in an output folder; an empty one if nothing was published there yet."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Published()
+    return parse(data, str(path))

@@ -102,6 +102,30 @@ def _output_error(dest: Path, exc: OSError) -> OutputError:
     return OutputError(f"{dest}: cannot write: {exc.strerror}")
 
 
+# The folders whose every file the build writes; anything else there is left over.
+MANAGED = ("audio", "chapters", "transcripts", "events", "images")
+
+
+def prune(out_dir: Path, keep: set[str]) -> list[str]:
+    """Remove files in the managed folders that this build did not produce: those of
+    removed episodes and meetings, replaced artwork, audio that changed format."""
+    removed = []
+    for folder in MANAGED:
+        for path in sorted((out_dir / folder).glob("*")):
+            name = path.relative_to(out_dir).as_posix()
+            if path.is_file() and not path.name.startswith(".") and name not in keep:
+                path.unlink()
+                removed.append(name)
+    return removed
+
+
+def clean_temporary(out_dir: Path) -> None:
+    """Remove temporary files a killed build left behind (never a published file)."""
+    for path in out_dir.rglob(".*.tmp"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def locked(out_dir: Path, wait: float) -> Iterator[None]:
     """Hold the output folder's build lock, waiting up to ``wait`` seconds for it.
@@ -124,6 +148,7 @@ def locked(out_dir: Path, wait: float) -> Iterator[None]:
     except OSError as exc:
         raise _output_error(out_dir / LOCK_NAME, exc) from exc
     try:
+        clean_temporary(out_dir)
         yield
     finally:
         lock.release()

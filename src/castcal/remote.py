@@ -295,3 +295,39 @@ def _range_message(url: str) -> str:
         f"{url}: the server ignores Range requests (it answered 200 with the whole file); "
         "Apple Podcasts rejects such hosts; serve the file from one that supports byte ranges"
     )
+
+
+def fetch_manifest(
+    client: httpx.Client, url: str, cache_path: Path | None, *, offline: bool = False
+) -> bytes:
+    """A published manifest, fetched with a conditional request against the copy cached
+    last time (or only that copy, offline). Raises ProbeError when it cannot be had: a
+    guard that cannot see what was published must not guess."""
+    cached: dict[str, str] = {}
+    if cache_path is not None:
+        try:
+            cached = json.loads(cache_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            cached = {}
+    if offline:
+        if cached.get("url") == url and "body" in cached:
+            return cached["body"].encode()
+        raise ProbeError(f"{url}: the published manifest is not cached, and --offline is set")
+    headers = {}
+    if cached.get("url") == url and cached.get("etag"):
+        headers["If-None-Match"] = cached["etag"]
+    try:
+        response = client.get(url, headers=headers)
+    except httpx.TimeoutException:
+        raise ProbeError(f"{url}: timed out fetching the published manifest") from None
+    except httpx.HTTPError as exc:
+        raise ProbeError(f"{url}: cannot fetch the published manifest ({exc})") from None
+    if response.status_code == 304 and "body" in cached:
+        return cached["body"].encode()
+    if response.status_code != 200:
+        raise ProbeError(f"{url}: HTTP {response.status_code} for the published manifest")
+    if cache_path is not None and response.headers.get("ETag"):
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        document = {"url": url, "etag": response.headers["ETag"], "body": response.text}
+        cache_path.write_text(json.dumps(document), "utf-8")
+    return response.content
