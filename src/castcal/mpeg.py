@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-_BITRATES = {  # kbps by (MPEG-1?, layer), index 1..14
+BITRATES = {  # kbps by (MPEG-1?, layer), index 1..14
     (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
     (True, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
     (True, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
@@ -59,7 +59,7 @@ def parse_header(data: bytes, pos: int) -> Frame | None:
     if version == 1 or layer_bits == 0 or rate_index in (0, 15) or sr_index == 3:
         return None
     layer, mpeg1 = 4 - layer_bits, version == 3
-    bitrate = _BITRATES[(mpeg1, layer)][rate_index - 1] * 1000
+    bitrate = BITRATES[(mpeg1, layer)][rate_index - 1] * 1000
     sample_rate = _SAMPLE_RATES[version][sr_index]
     if layer == 1:
         size, samples = (12 * bitrate // sample_rate + padding) * 4, 384
