@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from castcal import content, guard, ics, layout, manifest, output, rss, tagging
+from castcal import content, guard, ics, layout, manifest, output, rss, segments, tagging
 from castcal.chapters import chapters, json_chapters
 from castcal.errors import ContentError, OutputError, RemoteError, UsageError
 from castcal.models import AudioFacts, Episode, Media, Project
@@ -201,18 +201,25 @@ def build(
     elsewhere = published_at(project, guard_url, options)  # the network, outside the lock
     with output.locked(out_dir, wait):
         published = manifest.read(out_dir / manifest.NAME).merged(elsewhere)
-        problems = guard.check(published, project, allow_removal=allow_removal)
+        planned: dict[str, set[str]] = {}
+        for item in segments.plan(project):
+            planned.setdefault(item.kind, set()).add(segments.item_guid(item.episode, item.kind))
+        problems = guard.check(
+            published, project, allow_removal=allow_removal, segment_items=planned
+        )
         if problems:
             raise ContentError(problems)
         revisions = manifest.revise(published.revisions(), project.events, now or stamp_time())
         lengths: dict[tuple[str, str], int] = {}
         audio = output.write(out_dir, published_audio(project, lengths))
+        cut: list[segments.Published] = []
+        audio.add(output.write(out_dir, segments.produce(project, cut)))
         project = with_lengths(project, lengths)
         files = render(project, revisions)
-        files.append((manifest.NAME, manifest.dump(project, revisions)))
-        rest = output.write(out_dir, files)
+        segment_feeds = segments.feeds(project, cut, published.segment_guids)
+        files += [(feed.path, rss.render(project, feed)) for feed in segment_feeds]
+        files.append((manifest.NAME, manifest.dump(project, revisions, segment_feeds)))
+        audio.add(output.write(out_dir, files))
         # Only now that the manifest no longer lists them: files of removed items.
-        output.prune(out_dir, {name for name, _ in files} | set(audio.written + audio.unchanged))
-    return BuildResult(
-        project, out_dir, audio.written + rest.written, audio.unchanged + rest.unchanged
-    )
+        output.prune(out_dir, set(audio.written + audio.unchanged))
+    return BuildResult(project, out_dir, audio.written, audio.unchanged)

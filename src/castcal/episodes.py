@@ -39,6 +39,14 @@ class _Draft:
             (f"alternates[{i}]", s) for i, s in enumerate(self.meta.alternates)
         ]
 
+    def segment_sources(self) -> list[tuple[str, str, str]]:
+        """(field, kind, source) for each segment that has audio of its own."""
+        return [
+            (f"segments[{i}].audio", seg.kind, seg.audio)
+            for i, seg in enumerate(self.meta.segments)
+            if seg.audio is not None
+        ]
+
 
 def load_episodes(
     root: Path, config: Config | None, found: Collector, remote: RemoteLookup | None
@@ -53,7 +61,10 @@ def load_episodes(
             draft = _read(path, config, found)
             if draft is not None:
                 drafts.append(draft)
-    urls = sorted({s for d in drafts for _, s in d.sources() if is_url(s)})
+    urls = sorted(
+        {s for d in drafts for _, s in d.sources() if is_url(s)}
+        | {s for d in drafts for _, _, s in d.segment_sources() if is_url(s)}
+    )
     looked_up = remote(urls) if urls and remote is not None else {}
     episodes = [e for d in drafts if (e := _finish(d, config, found, looked_up)) is not None]
     # In publishing order, so a clash is reported on the newer episode, the one that
@@ -100,6 +111,25 @@ def _finish(
     media = [_media(draft, field, source, found, looked_up) for field, source in draft.sources()]
     main = media[0]
     ok = all(m is not None for m in media) and _check_types(draft, media, found)
+    segment_audio = {}
+    for field, kind, source in draft.segment_sources():
+        item = _media(draft, field, source, found, looked_up)
+        if item is not None and item.facts.mime not in audio.MAIN_TYPES:
+            found.add(toml, field, f"a segment's own audio must be MP3 or M4A, not {source!r}")
+            item = None
+        ok = ok and item is not None
+        if item is not None:
+            segment_audio[kind] = item
+    if main is not None and (main.remote or main.facts.mime != "audio/mpeg"):
+        left_out = [s.kind for s in meta.segments if s.kind not in segment_audio]
+        if left_out:
+            why = "is hosted elsewhere" if main.remote else "is M4A, which cannot be cut losslessly"
+            found.warn(
+                toml,
+                "segments",
+                f"{', '.join(left_out)} left out of the segment feeds: the episode's audio {why};"
+                ' give those segments audio = "…" of their own',
+            )
     if main is not None:
         for i, segment in enumerate(meta.segments):
             if segment.start >= main.facts.duration:
@@ -131,6 +161,7 @@ def _finish(
         guid=meta.guid or episode_guid(config.podcast.guid, folder.name),
         audio=main,
         alternates=tuple(m for m in media[1:] if m is not None),
+        segment_audio=segment_audio,
         notes_markdown=notes,
         transcript=transcript,
     )

@@ -15,7 +15,15 @@ from castcal.models import Project
 HOW = "to remove it on purpose, build with --allow-removal"
 
 
-def check(published: Published, project: Project, *, allow_removal: bool) -> list[Problem]:
+def check(
+    published: Published,
+    project: Project,
+    *,
+    allow_removal: bool,
+    segment_items: dict[str, set[str]] | None = None,
+) -> list[Problem]:
+    """Problems for everything published that this build would drop or re-identify.
+    ``segment_items`` holds, per segment kind, the GUIDs the segment feeds will carry."""
     problems: list[Problem] = []
     show_guid = str(project.config.podcast.guid)
     if published.podcast_guid and published.podcast_guid != show_guid:
@@ -53,6 +61,18 @@ def check(published: Published, project: Project, *, allow_removal: bool) -> lis
                     f'set guid = "{old.guid}" in its episode.toml; {HOW}',
                 )
             )
+    for kind, items in sorted(published.segment_items.items()):
+        now_guids = (segment_items or {}).get(kind, set())
+        for key, old in sorted(items.items()):
+            if old.guid not in now_guids:
+                problems.append(
+                    Problem(
+                        f"episodes/{key}/episode.toml",
+                        "segments",
+                        f"its {kind} segment (GUID {old.guid}) was published in {kind}.xml "
+                        f"and would be dropped from it; {HOW}",
+                    )
+                )
     events = {e.id: e for e in project.events}
     uids = {e.uid for e in project.events}
     for key, old_event in sorted(published.events.items()):

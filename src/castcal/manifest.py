@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from castcal import __version__, layout
 from castcal.errors import ContentError, Problem
 from castcal.models import Event, Project
+from castcal.rss import Feed
 
 NAME = "manifest.json"
 
@@ -79,7 +81,11 @@ def _parse_stamp(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def dump(project: Project, revisions: dict[str, Revision]) -> bytes:
+def dump(
+    project: Project,
+    revisions: dict[str, Revision],
+    segment_feeds: Sequence[Feed] = (),
+) -> bytes:
     document = {
         "castcal": __version__,
         "podcast": {"guid": str(project.config.podcast.guid)},
@@ -90,6 +96,20 @@ def dump(project: Project, revisions: dict[str, Revision]) -> bytes:
                 "length": episode.audio.facts.length,
             }
             for episode in sorted(project.episodes, key=lambda e: e.id)
+        },
+        "segments": {
+            feed.path.removesuffix(".xml"): {
+                "guid": feed.guid,
+                "items": {
+                    item.episode.id: {
+                        "guid": item.guid,
+                        "enclosure": item.url,
+                        "length": item.length,
+                    }
+                    for item in sorted(feed.items, key=lambda i: i.episode.id)
+                },
+            }
+            for feed in segment_feeds
         },
         "events": {
             event.id: {
@@ -126,16 +146,22 @@ class Published:
     podcast_guid: str | None = None
     episodes: dict[str, PublishedEpisode] = field(default_factory=dict)
     events: dict[str, PublishedEvent] = field(default_factory=dict)
+    # per segment kind: the feed's podcast:guid, and its items by episode folder
+    segment_guids: dict[str, str] = field(default_factory=dict)
+    segment_items: dict[str, dict[str, PublishedEpisode]] = field(default_factory=dict)
 
     def revisions(self) -> dict[str, Revision]:
         return {e.uid: e.revision for e in self.events.values()}
 
     def merged(self, other: Published) -> Published:
         """Both manifests' items; where both name one, this one's wins."""
+        kinds = set(self.segment_items) | set(other.segment_items)
         return Published(
             self.podcast_guid or other.podcast_guid,
             {**other.episodes, **self.episodes},
             {**other.events, **self.events},
+            {**other.segment_guids, **self.segment_guids},
+            {k: {**other.segment_items.get(k, {}), **self.segment_items.get(k, {})} for k in kinds},
         )
 
 
@@ -148,6 +174,14 @@ def parse(data: bytes, where: str) -> Published:
             episodes={
                 key: PublishedEpisode(str(e["guid"]), str(e["enclosure"]), int(e["length"]))
                 for key, e in document.get("episodes", {}).items()
+            },
+            segment_guids={k: str(f["guid"]) for k, f in document.get("segments", {}).items()},
+            segment_items={
+                kind: {
+                    key: PublishedEpisode(str(e["guid"]), str(e["enclosure"]), int(e["length"]))
+                    for key, e in feed.get("items", {}).items()
+                }
+                for kind, feed in document.get("segments", {}).items()
             },
             events={
                 key: PublishedEvent(

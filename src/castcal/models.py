@@ -252,6 +252,7 @@ class Segment(Strict):
     kind: str
     start: Seconds
     title: Line | None = None
+    audio: AudioSource | None = None  # the segment as a file of its own, for its feed
 
 
 def check_segment_order(value: tuple[Segment, ...]) -> tuple[Segment, ...]:
@@ -324,6 +325,7 @@ class Episode(Strict):
     guid: str
     audio: Media
     alternates: tuple[Media, ...] = ()
+    segment_audio: dict[str, Media] = Field(default_factory=dict)  # by segment kind
     notes_markdown: str | None = None
     transcript: str | None = None
 

@@ -32,6 +32,10 @@ class WriteResult:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
+    def add(self, other: WriteResult) -> None:
+        self.written += other.written
+        self.unchanged += other.unchanged
+
 
 def _mode() -> int:
     umask = os.umask(0)

@@ -3,6 +3,8 @@ project gives the same bytes; no clock, no disk, no network."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from feedgen.feed import FeedGenerator
 
 from castcal import layout, notes
@@ -26,20 +28,66 @@ def _person_tags(people: tuple[Person, ...]) -> list[PersonTag]:
     return tags
 
 
-def render(project: Project) -> bytes:
+@dataclass(frozen=True)
+class Feed:
+    """One podcast feed of the project: the main one, or one per segment kind."""
+
+    path: str  # in feeds/
+    title: str
+    description: str
+    guid: str  # podcast:guid
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One episode in a feed: the whole episode, or one of its segments."""
+
+    episode: Episode
+    guid: str
+    title: str
+    url: str
+    length: int
+    mime: str
+    seconds: int
+    whole: bool  # the whole episode: chapters, transcript and alternates apply
+
+
+def main_feed(project: Project) -> Feed:
     show = project.config.podcast
-    feed_url = layout.url(project, layout.FEED)
+    items = tuple(
+        Item(
+            episode=e,
+            guid=e.guid,
+            title=e.meta.title,
+            url=layout.enclosure(project, e, e.audio),
+            length=e.audio.facts.length,
+            mime=e.audio.facts.mime,
+            seconds=e.audio.facts.seconds,
+            whole=True,
+        )
+        for e in project.episodes
+    )
+    return Feed(layout.FEED, show.title, show.description, str(show.guid), items)
+
+
+def render(project: Project, feed: Feed | None = None) -> bytes:
+    feed = feed or main_feed(project)
+    show = project.config.podcast
+    feed_url = layout.url(project, feed.path)
     site_url = show.link or project.base_url
     cover_url = layout.url(project, layout.cover(project))
-    newest_first = sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
+    newest_first = sorted(
+        feed.items, key=lambda i: (i.episode.meta.published, i.episode.id), reverse=True
+    )
 
     fg = FeedGenerator()
     fg.load_extension("podcast")
     fg.register_extension(
         "podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False, rss=True
     )
-    fg.title(show.title)
-    fg.description(show.description)
+    fg.title(feed.title)
+    fg.description(feed.description)
     fg.language(show.language)
     # feedgen puts the *last* link into <link>: the feed's own URL first, the site last.
     fg.link(href=feed_url, rel="self", type="application/rss+xml")
@@ -48,13 +96,13 @@ def render(project: Project) -> bytes:
     fg.docs("https://www.rssboard.org/rss-specification")
     if show.copyright:
         fg.copyright(show.copyright)
-    fg.image(url=cover_url, title=show.title, link=site_url)
+    fg.image(url=cover_url, title=feed.title, link=site_url)
     fg.podcast.itunes_author(show.author)
     fg.podcast.itunes_owner(name=show.owner.name, email=show.owner.email)
     fg.podcast.itunes_image(cover_url)
     fg.podcast.itunes_type(show.type)
     tags = fg.podcastindex.tags
-    tags.guid = str(show.guid)
+    tags.guid = feed.guid
     tags.locked = show.locked
     tags.locked_owner = show.owner.email
     tags.explicit = show.explicit
@@ -62,29 +110,29 @@ def render(project: Project) -> bytes:
     tags.people = _person_tags(show.people)
     if newest_first:
         # Derived from the content, never the clock, so a rebuild gives the same bytes.
-        fg.lastBuildDate(newest_first[0].meta.published)
-        fg.pubDate(newest_first[0].meta.published)
+        fg.lastBuildDate(newest_first[0].episode.meta.published)
+        fg.pubDate(newest_first[0].episode.meta.published)
     else:
         tags.keep_last_build_date = False
 
-    for episode in newest_first:
-        _add_item(fg, project, episode)
+    for item in newest_first:
+        _add_item(fg, project, item)
     rendered: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
     return rendered
 
 
-def _add_item(fg: FeedGenerator, project: Project, episode: Episode) -> None:
+def _add_item(fg: FeedGenerator, project: Project, item: Item) -> None:
+    episode = item.episode
     show, meta = project.config.podcast, episode.meta
     fe = fg.add_entry(order="append")
-    fe.guid(episode.guid, permalink=False)
-    fe.title(meta.title)
+    fe.guid(item.guid, permalink=False)
+    fe.title(item.title)
     fe.description(meta.summary)
     if episode.notes_markdown:
         fe.content(notes.render(episode.notes_markdown), type="CDATA")
-    main = episode.audio
-    fe.enclosure(layout.enclosure(project, episode, main), str(main.facts.length), main.facts.mime)
+    fe.enclosure(item.url, str(item.length), item.mime)
     fe.published(meta.published)
-    fe.podcast.itunes_duration(main.facts.seconds)
+    fe.podcast.itunes_duration(item.seconds)
     fe.podcast.itunes_episode_type(meta.episode_type)
     if meta.number is not None:
         fe.podcast.itunes_episode(meta.number)
@@ -95,6 +143,9 @@ def _add_item(fg: FeedGenerator, project: Project, episode: Episode) -> None:
     tags.season, tags.episode = meta.season, meta.number
     # Item-level people replace the channel's list in apps, so the hosts are restated.
     tags.people = _person_tags(show.people + meta.people)
+    if not item.whole:
+        return
+    main = episode.audio
     tags.chapters_url = layout.url(project, layout.chapters(episode))
     if episode.transcript is not None:
         tags.transcript_url = layout.url(project, layout.transcript(episode))

@@ -113,7 +113,7 @@ def _tag_mp3(buffer: io.BytesIO, info: TagInfo) -> None:
             desc="",
             data=info.cover,
         ),
-        *_chapter_frames(info),
+        *(_chapter_frames(info) if info.chapters else ()),
     ):
         tags.add(frame)
     if info.track is not None:

@@ -1,0 +1,140 @@
+"""Segment feeds: each segment kind (endringspraten, endringsnemda) as a podcast of its own.
+
+A segment's audio is its own file where it has one; otherwise a lossless cut of the
+episode's MP3. An episode whose single file cannot be cut (M4A, or hosted elsewhere) is left
+out of the segment feeds, with a warning from the loader.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from castcal import layout, mp3cut, tagging
+from castcal.models import PODCAST_NAMESPACE, AudioFacts, Episode, Project, podcast_guid
+from castcal.rss import Feed, Item
+
+
+@dataclass(frozen=True)
+class Planned:
+    episode: Episode
+    kind: str
+    index: int  # of the segment in the episode
+
+
+@dataclass(frozen=True)
+class Published:
+    planned: Planned
+    path: str  # in feeds/, or the URL of a segment file hosted elsewhere
+    facts: AudioFacts
+
+
+def feed_path(kind: str) -> str:
+    return f"{kind}.xml"
+
+
+def item_guid(episode: Episode, kind: str) -> str:
+    """A segment item's GUID: derived from the episode's, so it never changes either."""
+    return str(uuid.uuid5(PODCAST_NAMESPACE, f"{episode.guid}/{kind}"))
+
+
+def feed_guid(project: Project, kind: str) -> str:
+    return str(podcast_guid(layout.url(project, feed_path(kind))))
+
+
+def plan(project: Project) -> list[Planned]:
+    """Every segment that gets an item in its kind's feed."""
+    planned = []
+    for episode in project.episodes:
+        cuttable = not episode.audio.remote and episode.audio.facts.mime == "audio/mpeg"
+        for index, segment in enumerate(episode.meta.segments):
+            if segment.kind in episode.segment_audio or cuttable:
+                planned.append(Planned(episode, segment.kind, index))
+    return planned
+
+
+def title(planned: Planned) -> str:
+    segment = planned.episode.meta.segments[planned.index]
+    episode_title = planned.episode.meta.title
+    return f"{episode_title}: {segment.title}" if segment.title else episode_title
+
+
+def _tags(project: Project, planned: Planned) -> tagging.TagInfo:
+    show = project.config.podcast
+    return tagging.TagInfo(
+        title=title(planned),
+        artist=show.author,
+        album=f"{show.title}: {show.segments[planned.kind].title}",
+        year=planned.episode.meta.published.year,
+        track=planned.episode.meta.number,
+        cover=project.cover.data,
+        cover_mime=project.cover.mime,
+        toc_title=title(planned),
+        chapters=(),
+    )
+
+
+def produce(project: Project, published: list[Published]) -> Iterator[tuple[str, bytes]]:
+    """The segment files, one at a time; appends what each one is to ``published``."""
+    by_episode: dict[str, list[Planned]] = {}
+    for planned in plan(project):
+        by_episode.setdefault(planned.episode.id, []).append(planned)
+    for items in by_episode.values():
+        episode = items[0].episode
+        cuts: list[mp3cut.Cut] | None = None
+        for planned in items:
+            own = episode.segment_audio.get(planned.kind)
+            if own is not None and own.remote:
+                published.append(Published(planned, own.source, own.facts))
+                continue
+            if own is not None:
+                data = (episode.folder / own.source).read_bytes()
+                extension, duration = own.facts.extension, own.facts.duration
+            else:
+                if cuts is None:
+                    source = mp3cut.read((episode.folder / episode.audio.source).read_bytes())
+                    cuts = mp3cut.cut(source, [s.start for s in episode.meta.segments])
+                cut = cuts[planned.index]
+                data, extension, duration = cut.data, "mp3", cut.duration
+            tagged = tagging.tag(data, extension, _tags(project, planned))
+            path = f"audio/{episode.id}-{planned.kind}.{extension}"
+            mime = "audio/mpeg" if extension == "mp3" else "audio/x-m4a"
+            facts = AudioFacts(
+                length=len(tagged), mime=mime, extension=extension, duration=duration
+            )
+            published.append(Published(planned, path, facts))
+            yield path, tagged
+
+
+def feeds(project: Project, published: list[Published], guids: dict[str, str]) -> list[Feed]:
+    """One feed per segment kind declared in config.toml, in declaration order.
+    ``guids`` holds the podcast:guid already published for a kind; it is kept, never
+    recomputed from a changed URL."""
+    show = project.config.podcast
+    result = []
+    for kind, declared in show.segments.items():
+        items = tuple(
+            Item(
+                episode=p.planned.episode,
+                guid=item_guid(p.planned.episode, kind),
+                title=title(p.planned),
+                url=p.path if "://" in p.path else layout.url(project, p.path),
+                length=p.facts.length,
+                mime=p.facts.mime,
+                seconds=p.facts.seconds,
+                whole=False,
+            )
+            for p in published
+            if p.planned.kind == kind
+        )
+        result.append(
+            Feed(
+                path=feed_path(kind),
+                title=f"{show.title}: {declared.title}",
+                description=declared.description,
+                guid=guids.get(kind) or feed_guid(project, kind),
+                items=items,
+            )
+        )
+    return result
