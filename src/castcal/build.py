@@ -10,7 +10,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from castcal import content, guard, ics, layout, manifest, output, rss, segments, tagging
+from castcal import (
+    atom,
+    content,
+    guard,
+    ics,
+    layout,
+    manifest,
+    output,
+    page,
+    rss,
+    segments,
+    tagging,
+)
 from castcal.chapters import chapters, json_chapters
 from castcal.errors import ContentError, OutputError, RemoteError, UsageError
 from castcal.models import AudioFacts, Episode, Media, Project
@@ -130,7 +142,7 @@ def with_lengths(project: Project, lengths: dict[tuple[str, str], int]) -> Proje
 
 
 def render(
-    project: Project, revisions: dict[str, manifest.Revision]
+    project: Project, revisions: dict[str, manifest.Revision], now: datetime
 ) -> list[tuple[str, output.Content]]:
     """Every file but the audio, in the order written: what a feed points at comes first,
     then the feeds, so a reader never finds a feed ahead of its files."""
@@ -145,6 +157,8 @@ def render(
     files.append((layout.FEED, rss.render(project)))
     if project.config.calendar is not None:
         files.append((layout.CALENDAR, ics.series(project, revisions)))
+        files.append((layout.ATOM, atom.render(project, revisions)))
+    files.append((layout.PAGE, page.render(project, now)))
     return files
 
 
@@ -209,13 +223,14 @@ def build(
         )
         if problems:
             raise ContentError(problems)
-        revisions = manifest.revise(published.revisions(), project.events, now or stamp_time())
+        now = now or stamp_time()
+        revisions = manifest.revise(published.revisions(), project.events, now)
         lengths: dict[tuple[str, str], int] = {}
         audio = output.write(out_dir, published_audio(project, lengths))
         cut: list[segments.Published] = []
         audio.add(output.write(out_dir, segments.produce(project, cut)))
         project = with_lengths(project, lengths)
-        files = render(project, revisions)
+        files = render(project, revisions, now)
         segment_feeds = segments.feeds(project, cut, published.segment_guids)
         files += [(feed.path, rss.render(project, feed)) for feed in segment_feeds]
         files.append((manifest.NAME, manifest.dump(project, revisions, segment_feeds)))

@@ -7,6 +7,8 @@ from castcal.models import Episode, Event, Media, Project
 
 FEED = "podcast.xml"
 CALENDAR = "frokost.ics"
+ATOM = "frokost.atom"
+PAGE = "index.html"
 
 
 def media(episode: Episode, item: Media) -> str | None:

@@ -200,6 +200,8 @@ class Podcast(Strict):
     copyright: Line | None = None
     locked: bool = True
     link: WebUrl | None = None
+    apple_url: WebUrl | None = None  # the show in Apple Podcasts, for the show page
+    spotify_url: WebUrl | None = None
     people: tuple[Person, ...] = ()
     segments: Annotated[
         dict[str, SegmentKind], AfterValidator(check_slug_keys), Field(min_length=1)

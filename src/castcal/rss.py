@@ -127,6 +127,7 @@ def _add_item(fg: FeedGenerator, project: Project, item: Item) -> None:
     fe = fg.add_entry(order="append")
     fe.guid(item.guid, permalink=False)
     fe.title(item.title)
+    fe.link(href=f"{project.base_url}#{episode.id}")  # the episode on the show page
     fe.description(meta.summary)
     if episode.notes_markdown:
         fe.content(notes.render(episode.notes_markdown), type="CDATA")

@@ -1,0 +1,168 @@
+"""Project -> the show page, feeds/index.html: the podcast's and the meeting series' home
+on the web. Pure: the build time comes in as ``now`` (it decides which meetings are still
+ahead); no clock, no disk beyond the packaged template, no network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, urlencode, urlsplit
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from castcal import ics, layout, notes, segments
+from castcal.chapters import chapters
+from castcal.models import Episode, Event, Project
+
+MONTHS = (
+    "januar", "februar", "mars", "april", "mai", "juni",
+    "juli", "august", "september", "oktober", "november", "desember",
+)  # fmt: skip
+WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+
+
+def norwegian_date(moment: datetime) -> str:
+    return f"{moment.day}. {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def clock(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_link(event: Event, details: str) -> str:
+    query = {
+        "action": "TEMPLATE",
+        "text": event.meta.title,
+        "dates": f"{_utc(event.start)}/{_utc(event.end)}",
+        "details": details,
+        "location": event.location,
+        "ctz": str(event.start.tzinfo),
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query, quote_via=quote)
+
+
+def outlook_link(event: Event, details: str) -> str:
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    query = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "startdt": event.start.astimezone(UTC).strftime(iso),
+        "enddt": event.end.astimezone(UTC).strftime(iso),
+        "subject": event.meta.title,
+        "body": details,
+        "location": event.location,
+    }
+    return "https://outlook.office.com/calendar/deeplink/compose?" + urlencode(
+        query, quote_via=quote
+    )
+
+
+@dataclass(frozen=True)
+class EpisodeView:
+    episode: Episode
+    anchor: str
+    date: str
+    iso_date: str
+    duration: str
+    audio_url: str
+    audio_mime: str
+    segments: list[tuple[str, float, str]]  # (title, start, start as m:ss)
+    notes_html: str | None
+    transcript_url: str | None
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    event: Event
+    anchor: str
+    when: str
+    iso_start: str
+    ics: str
+    google: str
+    outlook: str
+
+
+def _episode_view(project: Project, episode: Episode) -> EpisodeView:
+    show = project.config.podcast
+    path = layout.media(episode, episode.audio)
+    return EpisodeView(
+        episode=episode,
+        anchor=episode.id,
+        date=norwegian_date(episode.meta.published),
+        iso_date=episode.meta.published.date().isoformat(),
+        duration=clock(episode.audio.facts.duration),
+        audio_url=path if path is not None else episode.audio.source,
+        audio_mime=episode.audio.facts.mime,
+        segments=[(c.title, c.start, clock(c.start)) for c in chapters(show, episode)],
+        notes_html=notes.render(episode.notes_markdown) if episode.notes_markdown else None,
+        transcript_url=layout.transcript(episode) if episode.transcript is not None else None,
+    )
+
+
+def _meeting_view(event: Event) -> MeetingView:
+    start, end = event.start, event.end
+    day = f"{WEEKDAYS[start.weekday()]} {norwegian_date(start)}"
+    when = f"{day}, kl. {start:%H.%M}–{end:%H.%M}"
+    if end.date() != start.date():
+        last = f"{WEEKDAYS[end.weekday()]} {norwegian_date(end)}"
+        when = f"{day} kl. {start:%H.%M} – {last} kl. {end:%H.%M}"
+    details = ics.description(event)
+    return MeetingView(
+        event=event,
+        anchor=event.id,
+        when=when,
+        iso_start=start.isoformat(),
+        ics=layout.event(event),
+        google=google_link(event, details),
+        outlook=outlook_link(event, details),
+    )
+
+
+_environment = Environment(
+    loader=PackageLoader("castcal", "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def render(project: Project, now: datetime) -> bytes:
+    show = project.config.podcast
+    feed_url = layout.url(project, layout.FEED)
+    host_path = feed_url.split("://", 1)[1]
+    events = [_meeting_view(e) for e in project.events]
+    calendar_url = layout.url(project, layout.CALENDAR)
+    webcal = "webcal://" + calendar_url.split("://", 1)[1]
+    html: str = _environment.get_template("index.html.j2").render(
+        show=show,
+        project=project,
+        cover=layout.cover(project),
+        cover_size=project.cover.size,
+        feed_url=feed_url,
+        podcast_link="podcast://" + host_path,
+        segment_feeds=[
+            (kind.title, layout.url(project, segments.feed_path(key)))
+            for key, kind in show.segments.items()
+        ],
+        episodes=[
+            _episode_view(project, e)
+            for e in sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
+        ],
+        calendar=project.config.calendar,
+        upcoming=[m for m in events if m.event.end >= now],
+        past=[m for m in reversed(events) if m.event.end < now],
+        calendar_url=calendar_url,
+        webcal_url=webcal,
+        google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
+        atom_url=layout.url(project, layout.ATOM),
+        site_host=urlsplit(project.base_url).hostname,
+    )
+    return html.encode("utf-8")
