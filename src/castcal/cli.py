@@ -164,5 +164,71 @@ def check(config_path: Path, offline: bool, strict: bool) -> None:
     )
 
 
+@cli.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("config.toml"),
+    show_default=True,
+    help="The project's config.toml.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to serve (default: [site] output in config.toml).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--watch", is_flag=True, help="Rebuild whenever the content changes.")
+def serve(config_path: Path, out: Path | None, host: str, port: int, watch: bool) -> None:
+    """Build, then preview the output locally as a web host would serve it."""
+    import threading
+
+    from castcal import serve as serving
+    from castcal.build import build as run_build
+
+    def rebuild() -> Path | None:
+        try:
+            result = run_build(config_path, out, options=_options(offline=False))
+        except CastcalError as error:
+            if isinstance(error, ContentError):
+                for problem in error.problems:
+                    click.echo(str(problem), err=True)
+            else:
+                click.echo(f"error: {error}", err=True)
+            return None
+        _warn(result.project.warnings)
+        click.echo(result.summary(), err=True)
+        return result.out_dir
+
+    seen = serving.content_signature(config_path.parent)  # before the build: miss no edit
+    folder = rebuild() or out or config_path.parent / "feeds"
+    if not folder.is_dir():
+        click.echo(f"error: {folder}: nothing to serve; fix the problems above", err=True)
+        sys.exit(1)
+    try:
+        server = serving.make_server(folder, host, port)
+    except OSError as exc:
+        click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        sys.exit(2)
+    bound_port = server.server_address[1]
+    click.echo(f"Serving {folder} at http://{host}:{bound_port}/ (Ctrl+C stops)")
+    sys.stdout.flush()
+    stop = threading.Event()
+    if watch:
+        watcher = threading.Thread(
+            target=serving.watch, args=(config_path.parent, rebuild, stop, seen), daemon=True
+        )
+        watcher.start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+
+
 def main() -> None:
     cli()

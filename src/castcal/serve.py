@@ -1,0 +1,228 @@
+"""A local preview of feeds/, served the way a good static host serves it: the right
+Content-Type for each kind of file, ETag and Last-Modified with 304s, byte ranges for
+audio, HEAD, no directory listings, and never a file outside the folder."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+TYPES = {
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".ics": "text/calendar; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".json": "application/json",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".opus": "audio/ogg; codecs=opus",
+    ".ogg": "audio/ogg",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+}
+CHAPTERS = "application/json+chapters"
+
+
+def content_type(path: Path, root: Path) -> str:
+    if path.suffix == ".json" and path.parent.name == "chapters" and path.parent.parent == root:
+        return CHAPTERS
+    return TYPES.get(path.suffix, "application/octet-stream")
+
+
+def resolve(root: Path, raw_path: str) -> Path | int:
+    """The file a request path names inside ``root``, or the status to answer instead."""
+    path = urlsplit(raw_path).path
+    decoded = unquote(path)
+    if "\\" in decoded or "\0" in decoded or not decoded.startswith("/"):
+        return HTTPStatus.BAD_REQUEST
+    parts = decoded.split("/")[1:]
+    if any(part in ("..", ".") for part in parts):
+        return HTTPStatus.BAD_REQUEST
+    if any(part.startswith(".") for part in parts if part):
+        return HTTPStatus.NOT_FOUND  # the lock file and other dot files are not published
+    target = root.joinpath(*[p for p in parts if p])
+    try:
+        target = target.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return HTTPStatus.NOT_FOUND
+    if not target.is_relative_to(root):
+        return HTTPStatus.NOT_FOUND  # a symlink out of the folder
+    if target.is_dir():
+        target = target / "index.html"  # never a listing
+    return target if target.is_file() else HTTPStatus.NOT_FOUND
+
+
+class Handler(BaseHTTPRequestHandler):
+    root: Path
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self) -> str:
+        return "castcal"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._answer(head=False)
+
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
+
+    def _error(self, status: int, head: bool, extra: dict[str, str] | None = None) -> None:
+        body = f"{status} {HTTPStatus(status).phrase}\n".encode()
+        self.send_response(status)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _answer(self, head: bool) -> None:
+        found = resolve(self.root, self.path)
+        if isinstance(found, int):
+            self._error(found, head)
+            return
+        stat = found.stat()
+        size = stat.st_size
+        etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+        modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
+        headers = {
+            "Content-Type": content_type(found, self.root),
+            "ETag": etag,
+            "Last-Modified": modified,
+            "Accept-Ranges": "bytes",
+            "Cache-Control": "no-cache",
+            "Access-Control-Allow-Origin": "*",  # web players read chapters and transcripts
+        }
+        if self._not_modified(etag, stat.st_mtime):
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            for name in ("ETag", "Last-Modified", "Cache-Control"):
+                self.send_header(name, headers[name])
+            self.end_headers()
+            return
+        first, last = 0, size - 1
+        status = HTTPStatus.OK
+        wanted = self.headers.get("Range")
+        if_range = self.headers.get("If-Range")
+        if wanted and (if_range is None or if_range in (etag, modified)) and "," not in wanted:
+            # One range gets 206, as Apple requires of podcast hosts; several ranges get
+            # the whole file, which RFC 9110 allows.
+            parsed = _range(wanted, size)
+            if parsed is None:
+                self._error(
+                    HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                    head,
+                    {"Content-Range": f"bytes */{size}"},
+                )
+                return
+            first, last = parsed
+            status = HTTPStatus.PARTIAL_CONTENT
+            headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        headers["Content-Length"] = str(last - first + 1 if size else 0)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if head or not size:
+            return
+        with found.open("rb") as f:
+            f.seek(first)
+            remaining = last - first + 1
+            while remaining > 0:
+                chunk = f.read(min(remaining, 1 << 16))
+                if not chunk:
+                    break
+                try:
+                    self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+                remaining -= len(chunk)
+
+    def _not_modified(self, etag: str, mtime: float) -> bool:
+        if_none = self.headers.get("If-None-Match")
+        if if_none is not None:
+            return etag in [t.strip() for t in if_none.split(",")] or if_none.strip() == "*"
+        since = self.headers.get("If-Modified-Since")
+        if since:
+            try:
+                when = email.utils.parsedate_to_datetime(since)
+            except (TypeError, ValueError):
+                return False
+            return int(mtime) <= when.timestamp()
+        return False
+
+
+def _range(header: str, size: int) -> tuple[int, int] | None:
+    """The byte range asked for, clamped to the file; None if it cannot be satisfied."""
+    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    if match is None:
+        return None
+    start, end = match.groups()
+    if start == "" and end == "":
+        return None
+    if start == "":
+        length = int(end)
+        if length == 0 or size == 0:
+            return None
+        return max(0, size - length), size - 1
+    first = int(start)
+    last = min(int(end), size - 1) if end else size - 1
+    if first >= size or first > last:
+        return None
+    return first, last
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def make_server(root: Path, host: str, port: int) -> Server:
+    handler = type("Handler", (Handler,), {"root": root.resolve()})
+    return Server((host, port), handler)
+
+
+def content_signature(project_root: Path) -> tuple[tuple[str, int, int], ...]:
+    """What --watch compares: every content file's name, size and modification time."""
+    paths = [project_root / "config.toml"]
+    for folder in ("episodes", "events"):
+        paths += sorted((project_root / folder).rglob("*"))
+    signature = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.append((str(path), stat.st_size, stat.st_mtime_ns))
+    signature.append(("cover", *_cover_stat(project_root)))
+    return tuple(signature)
+
+
+def _cover_stat(project_root: Path) -> tuple[int, int]:
+    stats = [p.stat() for p in project_root.glob("cover.*") if p.is_file()]
+    return (sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0))
+
+
+def watch(
+    project_root: Path,
+    rebuild: Callable[[], object],
+    stop: threading.Event,
+    seen: tuple[tuple[str, int, int], ...],
+    interval: float = 1.0,
+) -> None:
+    """Call ``rebuild`` whenever the content differs from ``seen``, until ``stop`` is set."""
+    while not stop.wait(interval):
+        now = content_signature(project_root)
+        if now != seen:
+            seen = now
+            time.sleep(0.2)  # let an editor finish saving
+            rebuild()
