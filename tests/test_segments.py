@@ -151,6 +151,7 @@ def test_changing_one_start_recuts_only_that_episode(
         "podcast.xml",
         "endringspraten.xml",
         "endringsnemda.xml",
+        "index.html",
         "manifest.json",
     }
 
