@@ -57,18 +57,21 @@ def _options(offline: bool) -> Options:
     return Options(offline=offline, progress=_progress)
 
 
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("config.toml"),
+    show_default=True,
+    help="The project's config.toml.",
+)
+
+
 def common(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options build and check share."""
     for option in reversed(
         [
-            click.option(
-                "--config",
-                "config_path",
-                type=click.Path(dir_okay=False, path_type=Path),
-                default=Path("config.toml"),
-                show_default=True,
-                help="The project's config.toml.",
-            ),
+            config_option,
             click.option(
                 "--offline",
                 is_flag=True,
@@ -165,14 +168,7 @@ def check(config_path: Path, offline: bool, strict: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("config.toml"),
-    show_default=True,
-    help="The project's config.toml.",
-)
+@config_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
