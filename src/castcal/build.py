@@ -179,6 +179,20 @@ def stamp_time() -> datetime:
         raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
 
 
+def identities(project: Project) -> guard.Identities:
+    """The identities this build would publish."""
+    segment_items: dict[str, dict[str, str]] = {}
+    for item in segments.plan(project):
+        guid = segments.item_guid(item.episode, item.kind)
+        segment_items.setdefault(item.kind, {})[item.episode.id] = guid
+    return guard.Identities(
+        podcast_guid=str(project.config.podcast.guid),
+        episodes={e.id: e.guid for e in project.episodes},
+        events={e.id: e.uid for e in project.events},
+        segments=segment_items,
+    )
+
+
 def published_at(project: Project, guard_url: str | None, options: Options) -> manifest.Published:
     """What the manifest at ``guard_url`` says was published (nothing without a URL)."""
     if guard_url is None:
@@ -215,11 +229,8 @@ def build(
     elsewhere = published_at(project, guard_url, options)  # the network, outside the lock
     with output.locked(out_dir, wait):
         published = manifest.read(out_dir / manifest.NAME).merged(elsewhere)
-        planned: dict[str, set[str]] = {}
-        for item in segments.plan(project):
-            planned.setdefault(item.kind, set()).add(segments.item_guid(item.episode, item.kind))
         problems = guard.check(
-            published, project, allow_removal=allow_removal, segment_items=planned
+            published.identities(), identities(project), allow_removal=allow_removal
         )
         if problems:
             raise ContentError(problems)

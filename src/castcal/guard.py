@@ -1,55 +1,54 @@
-"""The guards: a build may not silently drop or re-identify anything already published.
+"""The guards: nothing already published may be silently dropped or re-identified.
 
 A podcast app that sees an episode vanish, or its GUID change, deletes or re-downloads it
 for every listener; a calendar client that sees a UID vanish deletes the meeting from every
-subscriber's calendar. So the build compares what it would publish with the manifest of
-what was published, and stops unless the user says --allow-removal.
+subscriber's calendar. So a build (and a publish) compares the identities it would publish
+with those of the manifest already published, and stops unless told --allow-removal.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from castcal.errors import Problem
-from castcal.manifest import Published
-from castcal.models import Project
 
 HOW = "to remove it on purpose, build with --allow-removal"
 
 
-def check(
-    published: Published,
-    project: Project,
-    *,
-    allow_removal: bool,
-    segment_items: dict[str, set[str]] | None = None,
-) -> list[Problem]:
-    """Problems for everything published that this build would drop or re-identify.
-    ``segment_items`` holds, per segment kind, the GUIDs the segment feeds will carry."""
+@dataclass(frozen=True)
+class Identities:
+    """What identifies each published item, by episode folder and event file name."""
+
+    podcast_guid: str | None = None
+    episodes: dict[str, str] = field(default_factory=dict)  # folder -> GUID
+    events: dict[str, str] = field(default_factory=dict)  # file name -> UID
+    segments: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> folder -> GUID
+
+
+def check(old: Identities, new: Identities, *, allow_removal: bool) -> list[Problem]:
     problems: list[Problem] = []
-    show_guid = str(project.config.podcast.guid)
-    if published.podcast_guid and published.podcast_guid != show_guid:
+    if old.podcast_guid and new.podcast_guid and old.podcast_guid != new.podcast_guid:
         problems.append(
             Problem(
                 "config.toml",
                 "podcast.guid",
-                f"was published as {published.podcast_guid}, now {show_guid}; apps would take "
-                f'it for another podcast: put guid = "{published.podcast_guid}" back',
+                f"was published as {old.podcast_guid}, now {new.podcast_guid}; apps would "
+                f'take it for another podcast: put guid = "{old.podcast_guid}" back',
             )
         )
     if allow_removal:
         return problems
-    episodes = {e.id: e for e in project.episodes}
-    guids = {e.guid for e in project.episodes}
-    for key, old in sorted(published.episodes.items()):
-        if old.guid in guids:
+    guids = set(new.episodes.values())
+    for key, guid in sorted(old.episodes.items()):
+        if guid in guids:
             continue  # still published, perhaps from a renamed folder that kept its GUID
-        now = episodes.get(key)
-        if now is not None:
+        if key in new.episodes:
             problems.append(
                 Problem(
                     f"episodes/{key}/episode.toml",
                     "guid",
-                    f"was published with GUID {old.guid!r}, now {now.guid!r}; apps would "
-                    f'take it for a new episode: set guid = "{old.guid}"',
+                    f"was published with GUID {guid!r}, now {new.episodes[key]!r}; apps "
+                    f'would take it for a new episode: set guid = "{guid}"',
                 )
             )
         else:
@@ -57,35 +56,33 @@ def check(
                 Problem(
                     f"episodes/{key}",
                     "-",
-                    f"published episode (GUID {old.guid}) is gone; if its folder was renamed, "
-                    f'set guid = "{old.guid}" in its episode.toml; {HOW}',
+                    f"published episode (GUID {guid}) is gone; if its folder was renamed, "
+                    f'set guid = "{guid}" in its episode.toml; {HOW}',
                 )
             )
-    for kind, items in sorted(published.segment_items.items()):
-        now_guids = (segment_items or {}).get(kind, set())
-        for key, old in sorted(items.items()):
-            if old.guid not in now_guids:
+    for kind, items in sorted(old.segments.items()):
+        now = set(new.segments.get(kind, {}).values())
+        for key, guid in sorted(items.items()):
+            if guid not in now:
                 problems.append(
                     Problem(
                         f"episodes/{key}/episode.toml",
                         "segments",
-                        f"its {kind} segment (GUID {old.guid}) was published in {kind}.xml "
+                        f"its {kind} segment (GUID {guid}) was published in {kind}.xml "
                         f"and would be dropped from it; {HOW}",
                     )
                 )
-    events = {e.id: e for e in project.events}
-    uids = {e.uid for e in project.events}
-    for key, old_event in sorted(published.events.items()):
-        if old_event.uid in uids:
+    uids = set(new.events.values())
+    for key, uid in sorted(old.events.items()):
+        if uid in uids:
             continue
-        now_event = events.get(key)
-        if now_event is not None:
+        if key in new.events:
             problems.append(
                 Problem(
                     f"events/{key}.toml",
                     "uid",
-                    f"was published with UID {old_event.uid!r}, now {now_event.uid!r}; "
-                    f'calendars would show it twice: set uid = "{old_event.uid}"',
+                    f"was published with UID {uid!r}, now {new.events[key]!r}; "
+                    f'calendars would show it twice: set uid = "{uid}"',
                 )
             )
         else:
@@ -93,9 +90,9 @@ def check(
                 Problem(
                     f"events/{key}.toml",
                     "-",
-                    f"published meeting (UID {old_event.uid}) is gone and would vanish from "
-                    "every subscriber's calendar; to call it off, keep the file and set "
-                    f'status = "cancelled"; if it was renamed, set uid = "{old_event.uid}"; {HOW}',
+                    f"published meeting (UID {uid}) is gone and would vanish from every "
+                    "subscriber's calendar; to call it off, keep the file and set "
+                    f'status = "cancelled"; if it was renamed, set uid = "{uid}"; {HOW}',
                 )
             )
     return problems

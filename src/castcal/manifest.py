@@ -17,6 +17,7 @@ from typing import Any
 
 from castcal import __version__, layout
 from castcal.errors import ContentError, Problem
+from castcal.guard import Identities
 from castcal.models import Event, Project
 from castcal.rss import Feed
 
@@ -149,6 +150,17 @@ class Published:
     # per segment kind: the feed's podcast:guid, and its items by episode folder
     segment_guids: dict[str, str] = field(default_factory=dict)
     segment_items: dict[str, dict[str, PublishedEpisode]] = field(default_factory=dict)
+
+    def identities(self) -> Identities:
+        return Identities(
+            podcast_guid=self.podcast_guid,
+            episodes={key: e.guid for key, e in self.episodes.items()},
+            events={key: e.uid for key, e in self.events.items()},
+            segments={
+                kind: {key: e.guid for key, e in items.items()}
+                for kind, items in self.segment_items.items()
+            },
+        )
 
     def revisions(self) -> dict[str, Revision]:
         return {e.uid: e.revision for e in self.events.values()}
