@@ -119,6 +119,7 @@ def cli() -> None:
     metavar="URL",
     help="Also guard against the manifest.json published at URL (for a fresh checkout).",
 )
+@click.option("--publish", "then_publish", is_flag=True, help="Publish after a successful build.")
 def build(
     config_path: Path,
     offline: bool,
@@ -128,6 +129,7 @@ def build(
     quiet: bool,
     allow_removal: bool,
     guard_url: str | None,
+    then_publish: bool,
 ) -> None:
     """Build the feeds from config.toml, episodes/ and events/."""
     from castcal.build import build as run_build
@@ -148,6 +150,86 @@ def build(
     _warn(result.project.warnings)
     if not quiet:
         click.echo(result.summary())
+    if then_publish:
+        _publish(config_path, out, wait, quiet=quiet, dry_run=False, allow_removal=allow_removal)
+
+
+def _publish(
+    config_path: Path,
+    out: Path | None,
+    wait: float,
+    *,
+    quiet: bool,
+    dry_run: bool,
+    allow_removal: bool,
+) -> None:
+    from castcal.publish import publish as run_publish
+    from castcal.publish import redact
+
+    try:
+        result = run_publish(
+            config_path,
+            out,
+            dry_run=dry_run,
+            allow_removal=allow_removal,
+            wait=wait,
+            progress=_progress,
+        )
+    except CastcalError as error:
+        _fail(error)
+        return
+    except Exception as error:
+        click.echo(f"error: {redact(str(error))}", err=True)
+        sys.exit(4)
+    if dry_run:
+        for upload in result.uploads:
+            click.echo(f"{upload.reason:8} {upload.name} ({upload.size} bytes)")
+        for name in result.stale:
+            verb = "delete" if allow_removal else "keep"
+            click.echo(f"{verb:8} {name} (no longer built)")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not quiet or dry_run:
+        click.echo(result.summary())
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The built folder to publish (default: [site] output in config.toml).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="List what would be uploaded, and why; change nothing."
+)
+@click.option(
+    "--allow-removal",
+    is_flag=True,
+    help="Publish even if items published before are gone, and delete their objects.",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a build of the same folder to finish.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+def publish(
+    config_path: Path,
+    out: Path | None,
+    dry_run: bool,
+    allow_removal: bool,
+    wait: float,
+    quiet: bool,
+) -> None:
+    """Upload what changed in feeds/ to the [publish] target, then notify the hubs.
+
+    Credentials come from the environment or the AWS config chain (AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY, AWS_PROFILE ...), never from config.toml.
+    """
+    _publish(config_path, out, wait, quiet=quiet, dry_run=dry_run, allow_removal=allow_removal)
 
 
 @cli.command()

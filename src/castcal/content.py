@@ -43,6 +43,15 @@ def load(config_path: Path, remote: RemoteLookup | None = None) -> Project:
     )
 
 
+def load_config(config_path: Path) -> Config:
+    """config.toml alone (for commands that work on what was built, such as publish)."""
+    found = Collector(config_path.parent)
+    config = _load_config(config_path, found)
+    if found.problems or config is None:
+        raise ContentError(found.problems)
+    return config
+
+
 def _load_config(path: Path, found: Collector) -> Config | None:
     data = read_toml(path, found)
     if data is None:

@@ -244,10 +244,38 @@ class Calendar(Strict):
     alarm: Duration | None = None
 
 
+def check_target(value: str) -> str:
+    match = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[^\s]*)?", value)
+    if not match:
+        raise ValueError(f"{value!r} is not an S3 target like 's3://bucket/prefix'")
+    return value
+
+
+class Publish(Strict):
+    """Where ``castcal publish`` sends feeds/: S3 or anything that speaks its API. The
+    credentials come from the environment or the AWS config chain, never from this file."""
+
+    target: Annotated[str, AfterValidator(check_target)]
+    endpoint_url: WebUrl | None = None  # for R2, MinIO, B2 ...
+    region: Line | None = None
+    hubs: tuple[WebUrl, ...] = ()  # WebSub hubs to ping, and to name in the feeds
+    pubnotify: WebUrl | None = None  # Podcast Index style: GET <pubnotify>?url=<feed>
+
+    @property
+    def bucket(self) -> str:
+        return self.target.removeprefix("s3://").split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        rest = self.target.removeprefix("s3://").partition("/")[2].strip("/")
+        return f"{rest}/" if rest else ""
+
+
 class Config(Strict):
     site: Site
     podcast: Podcast
     calendar: Calendar | None = None
+    publish: Publish | None = None
 
 
 class Segment(Strict):

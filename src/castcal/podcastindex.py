@@ -13,6 +13,7 @@ from lxml import etree
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 def _add(
@@ -62,6 +63,7 @@ class ChannelTags:
     explicit: bool = False
     categories: list[list[str]] = field(default_factory=list)
     people: list[PersonTag] = field(default_factory=list)
+    hubs: list[str] = field(default_factory=list)
     keep_last_build_date: bool = True
 
 
@@ -90,6 +92,8 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]
         if not tags.keep_last_build_date:
             for element in channel.findall("lastBuildDate") + channel.findall("pubDate"):
                 channel.remove(element)
+        for hub in tags.hubs:  # WebSub: where apps may subscribe for push updates
+            _add(channel, ATOM_NS, "link", attrs={"href": hub, "rel": "hub"})
         for entry in tags.categories:
             category = _add(channel, ITUNES_NS, "category", attrs={"text": entry[0]})
             if len(entry) > 1:

@@ -108,6 +108,8 @@ def render(project: Project, feed: Feed | None = None) -> bytes:
     tags.explicit = show.explicit
     tags.categories = show.categories
     tags.people = _person_tags(show.people)
+    if project.config.publish is not None:
+        tags.hubs = list(project.config.publish.hubs)
     if newest_first:
         # Derived from the content, never the clock, so a rebuild gives the same bytes.
         fg.lastBuildDate(newest_first[0].episode.meta.published)

@@ -14,27 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-TYPES = {
-    ".xml": "application/rss+xml; charset=utf-8",
-    ".atom": "application/atom+xml; charset=utf-8",
-    ".ics": "text/calendar; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".json": "application/json",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".opus": "audio/ogg; codecs=opus",
-    ".ogg": "audio/ogg",
-    ".jpg": "image/jpeg",
-    ".png": "image/png",
-}
-CHAPTERS = "application/json+chapters"
-
-
-def content_type(path: Path, root: Path) -> str:
-    if path.suffix == ".json" and path.parent.name == "chapters" and path.parent.parent == root:
-        return CHAPTERS
-    return TYPES.get(path.suffix, "application/octet-stream")
+from castcal.mediatypes import content_type
 
 
 def resolve(root: Path, raw_path: str) -> Path | int:
@@ -97,7 +77,7 @@ class Handler(BaseHTTPRequestHandler):
         etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
         modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
         headers = {
-            "Content-Type": content_type(found, self.root),
+            "Content-Type": content_type(found.relative_to(self.root).as_posix()),
             "ETag": etag,
             "Last-Modified": modified,
             "Accept-Ranges": "bytes",
