@@ -20,6 +20,7 @@ class Logged:
     path: str
     headers: dict[str, str]
     status: int
+    body: bytes = b""
 
 
 @dataclass
@@ -51,6 +52,17 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.answer(head=False)
 
+    def do_POST(self) -> None:
+        """A hub: records the ping, answers 202 (or the status a /status/N path asks for)."""
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        match = re.fullmatch(r"/status/(\d+)", self.path)
+        status = int(match[1]) if match else 202
+        with self.site.lock:
+            self.site.log.append(Logged("POST", self.path, dict(self.headers), status, body))
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def send(self, status: int, headers: dict[str, str], body: bytes, head: bool) -> None:
         with self.site.lock:
             self.site.log.append(Logged(self.command, self.path, dict(self.headers), status))
@@ -68,6 +80,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.site.delay:
             time.sleep(self.site.delay)
         path = self.path
+        if path.startswith("/pubnotify"):  # a Podcast Index style ping endpoint
+            self.send(200, {}, b"", head)
+            return
         if m := re.fullmatch(r"/status/(\d+)", path):
             self.send(int(m[1]), {}, b"", head)
             return
