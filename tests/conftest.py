@@ -55,14 +55,15 @@ def castcal() -> Callable[..., Run]:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
-    """Every file under ``folder`` with its sha256 and mtime: to prove nothing changed."""
+    """Every published file under ``folder`` with its sha256 and mtime: to prove nothing
+    changed. Dot files (the build lock, the build's own state) are not published."""
     return {
         p.relative_to(folder).as_posix(): (
             hashlib.sha256(p.read_bytes()).hexdigest(),
             p.stat().st_mtime_ns,
         )
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not p.name.startswith(".")
     }
 
 

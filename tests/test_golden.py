@@ -25,7 +25,7 @@ def test_sample_output_matches_golden(project: Path, castcal: Callable[..., Run]
     produced = {
         p.relative_to(feeds).as_posix(): p.read_bytes()
         for p in sorted(feeds.rglob("*"))
-        if p.is_file() and p.suffix in TEXT_SUFFIXES
+        if p.is_file() and p.suffix in TEXT_SUFFIXES and not p.name.startswith(".")
     }
     if os.environ.get("CASTCAL_UPDATE_GOLDEN") == "1":
         for old in GOLDEN.rglob("*"):

@@ -21,8 +21,6 @@ from mutagen.oggvorbis import OggVorbis
 from castcal import mpeg
 from castcal.models import AudioFacts
 
-# What apps accept as the one <enclosure>: Apple takes only MP3 and AAC in RSS.
-MAIN_TYPES = ("audio/mpeg", "audio/x-m4a")
 # How many leading frames show whether a headerless MP3 is CBR or VBR.
 _SAMPLE_FRAMES = 200
 
@@ -86,15 +84,15 @@ def _mp3_duration(
         fileobj.seek(0)
         sample = fileobj.read(tag_end + 64 * 1024)
         scan = mpeg.scan(sample, limit=_SAMPLE_FRAMES)
-        if scan.frames and not scan.has_vbr_header and scan.variable:
+        if len(scan) and not scan.has_vbr_header and scan.variable:
             scan = mpeg.scan(whole())  # VBR without a header: only counting every frame works
         elif scan.truncated:
-            scan = mpeg.Scan(scan.frames, truncated=False)  # the sample just ends mid-frame
-    if not scan.frames:
+            scan.truncated = False  # the sample just ends in the middle of a frame
+    if not len(scan):
         raise AudioError("no MPEG audio frames found")
     if scan.truncated:
         raise AudioError(
-            f"the file is truncated: its last frame is cut off after {len(scan.frames)} frames"
+            f"the file is truncated: its last frame is cut off after {len(scan)} frames"
         )
     if scan.has_vbr_header or not (local or scan.variable):
         # A Xing/Info/VBRI frame count is exact, and mutagen takes off the encoder delay

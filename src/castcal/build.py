@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from castcal import (
-    atom,
-    content,
-    guard,
-    ics,
-    layout,
-    manifest,
-    output,
-    page,
-    rss,
-    segments,
-    tagging,
-)
-from castcal.chapters import chapters, json_chapters
+from castcal import content, guard, manifest, output, plan, segments, state
 from castcal.errors import ContentError, OutputError, RemoteError, UsageError
-from castcal.models import AudioFacts, Episode, Media, Project
+from castcal.models import AudioFacts, Project
 
 if TYPE_CHECKING:
     import httpx
@@ -83,83 +70,12 @@ def load(config_path: Path, options: Options, *, strict: bool = False) -> Projec
                 output.write(root, [(CACHE.as_posix(), prober.cache_bytes())])
         return results
 
-    project = content.load(config_path, lookup)
+    probes = state.Probes(root)
+    project = content.load(config_path, lookup, probes)
+    probes.save()
     if strict and project.warnings:
         raise ContentError(project.warnings)
     return project
-
-
-def _tag_info(project: Project, episode: Episode) -> tagging.TagInfo:
-    show = project.config.podcast
-    return tagging.TagInfo(
-        title=episode.meta.title,
-        artist=show.author,
-        album=show.title,
-        year=episode.meta.published.year,
-        track=episode.meta.number,
-        cover=project.cover.data,
-        cover_mime=project.cover.mime,
-        toc_title=episode.meta.title,
-        chapters=tuple(chapters(show, episode)),
-    )
-
-
-def published_audio(
-    project: Project, lengths: dict[tuple[str, str], int]
-) -> Iterator[tuple[str, output.Content]]:
-    """Tagged copies of the local audio, one at a time; records each copy's length, which
-    is what the feed must announce (tags change the size)."""
-    for episode in project.episodes:
-        for item in (episode.audio, *episode.alternates):
-            path = layout.media(episode, item)
-            if path is None:
-                continue
-            source = (episode.folder / item.source).read_bytes()
-            data = tagging.tag(source, item.facts.extension, _tag_info(project, episode))
-            lengths[(episode.id, item.source)] = len(data)
-            yield path, data
-
-
-def with_lengths(project: Project, lengths: dict[tuple[str, str], int]) -> Project:
-    """The project with each published copy's length in place of its source's."""
-
-    def update(episode: Episode, item: Media) -> Media:
-        length = lengths.get((episode.id, item.source))
-        if length is None:
-            return item
-        return item.model_copy(update={"facts": item.facts.model_copy(update={"length": length})})
-
-    episodes = tuple(
-        e.model_copy(
-            update={
-                "audio": update(e, e.audio),
-                "alternates": tuple(update(e, a) for a in e.alternates),
-            }
-        )
-        for e in project.episodes
-    )
-    return project.model_copy(update={"episodes": episodes})
-
-
-def render(
-    project: Project, revisions: dict[str, manifest.Revision], now: datetime
-) -> list[tuple[str, output.Content]]:
-    """Every file but the audio, in the order written: what a feed points at comes first,
-    then the feeds, so a reader never finds a feed ahead of its files."""
-    show = project.config.podcast
-    files: list[tuple[str, output.Content]] = [(layout.cover(project), project.cover.data)]
-    for episode in project.episodes:
-        files.append((layout.chapters(episode), json_chapters(show, episode)))
-        if episode.transcript is not None:
-            files.append((layout.transcript(episode), episode.transcript.encode("utf-8")))
-    for event in project.events:
-        files.append((layout.event(event), ics.single(project, event, revisions[event.uid])))
-    files.append((layout.FEED, rss.render(project)))
-    if project.config.calendar is not None:
-        files.append((layout.CALENDAR, ics.series(project, revisions)))
-        files.append((layout.ATOM, atom.render(project, revisions)))
-    files.append((layout.PAGE, page.render(project, now)))
-    return files
 
 
 def output_dir(project: Project, out: Path | None) -> Path:
@@ -236,16 +152,17 @@ def build(
             raise ContentError(problems)
         now = now or stamp_time()
         revisions = manifest.revise(published.revisions(), project.events, now)
-        lengths: dict[tuple[str, str], int] = {}
-        audio = output.write(out_dir, published_audio(project, lengths))
-        cut: list[segments.Published] = []
-        audio.add(output.write(out_dir, segments.produce(project, cut)))
-        project = with_lengths(project, lengths)
-        files = render(project, revisions, now)
-        segment_feeds = segments.feeds(project, cut, published.segment_guids)
-        files += [(feed.path, rss.render(project, feed)) for feed in segment_feeds]
-        files.append((manifest.NAME, manifest.dump(project, revisions, segment_feeds)))
-        audio.add(output.write(out_dir, files))
+        outputs = state.Outputs(out_dir)
+        facts = plan.Published()
+        items = plan.outputs(project, revisions, now, published.segment_guids, facts)
+        try:
+            result = output.write_planned(out_dir, items, outputs, facts)
+        finally:
+            outputs.save()
         # Only now that the manifest no longer lists them: files of removed items.
-        output.prune(out_dir, set(audio.written + audio.unchanged))
-    return BuildResult(project, out_dir, audio.written, audio.unchanged)
+        built = set(result.written + result.unchanged)
+        if built != set(outputs.entries):  # something is no longer built
+            outputs.forget(output.prune(out_dir, built))
+            outputs.forget(sorted(set(outputs.entries) - built))
+        outputs.save()
+    return BuildResult(project, out_dir, result.written, result.unchanged)

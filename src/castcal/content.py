@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from castcal.episodes import RemoteLookup, load_episodes
 from castcal.errors import ContentError
 from castcal.loader import Collector, inside, read_toml, validate
@@ -20,16 +18,19 @@ from castcal.models import (
     Cover,
     Project,
 )
+from castcal.state import Probes, fingerprint
 
 
-def load(config_path: Path, remote: RemoteLookup | None = None) -> Project:
+def load(
+    config_path: Path, remote: RemoteLookup | None = None, probes: Probes | None = None
+) -> Project:
     """The whole project, or a ContentError naming every problem in it. ``remote`` looks
-    up the facts of audio given as URLs."""
+    up the facts of audio given as URLs; ``probes`` remembers the facts of local files."""
     root = config_path.parent
     found = Collector(root)
     config = _load_config(config_path, found)
-    cover = _load_cover(root, config, found) if config else None
-    episodes = load_episodes(root, config, found, remote)
+    cover = _load_cover(root, config, found, probes) if config else None
+    episodes = load_episodes(root, config, found, remote, probes)
     events = load_events(root, config, found)
     if found.problems or config is None or cover is None:
         raise ContentError(found.problems)
@@ -40,6 +41,7 @@ def load(config_path: Path, remote: RemoteLookup | None = None) -> Project:
         episodes=tuple(episodes),
         events=tuple(events),
         warnings=tuple(found.warnings),
+        fingerprint=fingerprint(found.raw.get(config_path, b""), cover.name),
     )
 
 
@@ -62,7 +64,9 @@ def _load_config(path: Path, found: Collector) -> Config | None:
     return validate(Config, data, path, found)
 
 
-def _load_cover(root: Path, config: Config, found: Collector) -> Cover | None:
+def _load_cover(
+    root: Path, config: Config, found: Collector, probes: Probes | None
+) -> Cover | None:
     toml = root / "config.toml"
     name = config.podcast.image
     path = inside(root, name)
@@ -74,14 +78,22 @@ def _load_cover(root: Path, config: Config, found: Collector) -> Cover | None:
     except OSError:
         found.add(toml, "podcast.image", f"{name!r} does not exist")
         return None
+    key = f"cover:{name}"
+    cached = probes.get(key, path) if probes is not None else None
+    if cached is not None:
+        return Cover(data=data, **cached)
     problem, cover = check_cover(data, path.suffix.lower())
     if problem:
         found.add(path, "podcast.image", problem)
+    elif cover is not None and probes is not None:
+        probes.put(key, path, cover.model_dump(exclude={"data"}))
     return cover
 
 
 def check_cover(data: bytes, suffix: str) -> tuple[str | None, Cover | None]:
     """Apple's artwork rules: JPEG or PNG, RGB, square, 1400-3000 px, a matching name."""
+    from PIL import Image, UnidentifiedImageError  # Pillow only when the cover is new
+
     try:
         with Image.open(io.BytesIO(data)) as img:
             fmt, mode, (width, height) = img.format, img.mode, img.size

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from castcal import audio
-from castcal.loader import Collector, inside, read_text, read_toml, validate
+from castcal.loader import Collector, inside, listing, read_text, read_toml, validate
 from castcal.models import (
+    MAIN_TYPES,
     SLUG,
     AudioFacts,
     Config,
@@ -19,6 +19,7 @@ from castcal.models import (
     episode_guid,
     is_url,
 )
+from castcal.state import Probes, fingerprint
 
 # Looks up remote enclosures: URL -> facts, or the reason it failed.
 RemoteLookup = Callable[[list[str]], dict[str, AudioFacts | str]]
@@ -49,14 +50,18 @@ class _Draft:
 
 
 def load_episodes(
-    root: Path, config: Config | None, found: Collector, remote: RemoteLookup | None
+    root: Path,
+    config: Config | None,
+    found: Collector,
+    remote: RemoteLookup | None,
+    probes: Probes | None = None,
 ) -> list[Episode]:
     folder = root / "episodes"
     if not folder.is_dir():
         found.add(folder, "-", "the episodes/ folder is missing")
         return []
     drafts = []
-    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+    for path in listing(folder):
         if path.is_dir():
             draft = _read(path, config, found)
             if draft is not None:
@@ -66,7 +71,9 @@ def load_episodes(
         | {s for d in drafts for _, _, s in d.segment_sources() if is_url(s)}
     )
     looked_up = remote(urls) if urls and remote is not None else {}
-    episodes = [e for d in drafts if (e := _finish(d, config, found, looked_up)) is not None]
+    episodes = [
+        e for d in drafts if (e := _finish(d, config, found, looked_up, probes)) is not None
+    ]
     # In publishing order, so a clash is reported on the newer episode, the one that
     # took a number or GUID already in use.
     episodes.sort(key=lambda e: (e.meta.published, e.id))
@@ -105,16 +112,22 @@ def _read(folder: Path, config: Config | None, found: Collector) -> _Draft | Non
 
 
 def _finish(
-    draft: _Draft, config: Config | None, found: Collector, looked_up: dict[str, AudioFacts | str]
+    draft: _Draft,
+    config: Config | None,
+    found: Collector,
+    looked_up: dict[str, AudioFacts | str],
+    probes: Probes | None,
 ) -> Episode | None:
     meta, folder, toml = draft.meta, draft.folder, draft.toml
-    media = [_media(draft, field, source, found, looked_up) for field, source in draft.sources()]
+    media = [
+        _media(draft, field, source, found, looked_up, probes) for field, source in draft.sources()
+    ]
     main = media[0]
     ok = all(m is not None for m in media) and _check_types(draft, media, found)
     segment_audio = {}
     for field, kind, source in draft.segment_sources():
-        item = _media(draft, field, source, found, looked_up)
-        if item is not None and item.facts.mime not in audio.MAIN_TYPES:
+        item = _media(draft, field, source, found, looked_up, probes)
+        if item is not None and item.facts.mime not in MAIN_TYPES:
             found.add(toml, field, f"a segment's own audio must be MP3 or M4A, not {source!r}")
             item = None
         ok = ok and item is not None
@@ -154,6 +167,8 @@ def _finish(
         ok = ok and transcript is not None
     if not ok or main is None or config is None:
         return None
+    sources = [m.model_dump() for m in media if m is not None]
+    sources += [{kind: m.model_dump()} for kind, m in sorted(segment_audio.items())]
     return Episode(
         id=folder.name,
         folder=folder,
@@ -164,6 +179,12 @@ def _finish(
         segment_audio=segment_audio,
         notes_markdown=notes,
         transcript=transcript,
+        fingerprint=fingerprint(
+            found.raw.get(toml, b""),
+            found.raw.get(folder / meta.notes, b"") if meta.notes else b"",
+            found.raw.get(folder / meta.transcript, b"") if meta.transcript else b"",
+            sources,
+        ),
     )
 
 
@@ -173,6 +194,7 @@ def _media(
     source: str,
     found: Collector,
     looked_up: dict[str, AudioFacts | str],
+    probes: Probes | None,
 ) -> Media | None:
     if is_url(source):
         if source.startswith("http://"):
@@ -193,16 +215,25 @@ def _media(
     if not path.is_file():
         found.add(draft.toml, field, f"{source!r} does not exist in {draft.folder.name}/")
         return None
+    key = f"{draft.folder.parent.name}/{draft.folder.name}/{source}"
+    cached = probes.get(key, path) if probes is not None else None
+    if cached is not None:
+        return Media(source=source, facts=AudioFacts(**cached))
+    from castcal import audio  # mutagen only when a file is new or changed
+
     try:
-        return Media(source=source, facts=audio.probe(path))
+        facts = audio.probe(path)
     except audio.AudioError as exc:
         found.add(path, field, str(exc))
         return None
+    if probes is not None:
+        probes.put(key, path, facts.model_dump())
+    return Media(source=source, facts=facts)
 
 
 def _check_types(draft: _Draft, media: list[Media | None], found: Collector) -> bool:
     main = media[0]
-    if main is not None and main.facts.mime not in audio.MAIN_TYPES:
+    if main is not None and main.facts.mime not in MAIN_TYPES:
         kind = main.facts.extension.upper()
         found.add(
             draft.toml,

@@ -3,6 +3,7 @@ first: each problem is recorded against its file and field, and the caller raise
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 import types
@@ -25,6 +26,7 @@ class Collector:
         self.root = root
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.raw: dict[Path, bytes] = {}  # the bytes of each file read, for fingerprints
 
     def add(self, path: Path, field: str, message: str, *, remote: bool = False) -> None:
         """A problem; ``remote`` marks a failed network fetch rather than a content mistake."""
@@ -44,6 +46,7 @@ def read_toml(path: Path, found: Collector) -> dict[str, Any] | None:
     except OSError as exc:
         found.add(path, "-", f"cannot read the file: {exc.strerror}")
         return None
+    found.raw[path] = raw
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -119,17 +122,33 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def inside(folder: Path, name: str) -> Path | None:
-    """``folder/name`` if it stays inside ``folder`` once symlinks are resolved."""
+    """``folder/name`` if it stays inside ``folder`` once symlinks are resolved. (The name
+    has no '..' and is not absolute: the models refuse those.) Resolving is costly, so it is
+    done only where a component of the name is a symlink."""
     target = folder / name
-    if not target.resolve().is_relative_to(folder.resolve()):
-        return None
+    step = folder
+    for part in Path(name).parts:
+        step = step / part
+        if step.is_symlink():
+            if not target.resolve().is_relative_to(folder.resolve()):
+                return None
+            break
     return target
+
+
+def listing(folder: Path) -> list[Path]:
+    """The entries of a folder but hidden ones, sorted by name."""
+    with os.scandir(folder) as entries:
+        names = sorted(e.name for e in entries if not e.name.startswith("."))
+    return [folder / name for name in names]
 
 
 def read_text(path: Path, field: str, found: Collector) -> str | None:
     """A UTF-8 text file whose characters XML can carry."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
+        found.raw[path] = raw
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         found.add(path.parent / "episode.toml", field, f"{path.name!r} does not exist")
         return None

@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from castcal import __version__, layout
 from castcal.errors import ContentError, Problem
 from castcal.guard import Identities
 from castcal.models import Event, Project
-from castcal.rss import Feed
+
+if TYPE_CHECKING:
+    from castcal.rss import Feed
 
 NAME = "manifest.json"
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from castcal.loader import Collector, read_toml, validate
+from castcal.loader import Collector, listing, read_toml, validate
 from castcal.models import SLUG, Calendar, Config, Event, EventMeta
+from castcal.state import fingerprint
 
 
 def localize(naive: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
@@ -43,7 +44,7 @@ def load_events(root: Path, config: Config | None, found: Collector) -> list[Eve
     folder = root / "events"
     if not folder.is_dir():
         return []
-    paths = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    paths = listing(folder)
     if paths and config is not None and config.calendar is None:
         found.add(root / "config.toml", "calendar", "required, because events/ holds meetings")
     events = []
@@ -96,6 +97,7 @@ def _load_event(path: Path, config: Config | None, found: Collector) -> Event | 
         start=start,
         end=end,
         location=meta.location or calendar.location,
+        fingerprint=fingerprint(found.raw.get(path, b"")),
     )
 
 

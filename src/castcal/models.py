@@ -333,6 +333,10 @@ class AudioFacts(Strict):
         return round(self.duration)
 
 
+# What apps accept as the one <enclosure>: Apple takes only MP3 and AAC in RSS.
+MAIN_TYPES = ("audio/mpeg", "audio/x-m4a")
+
+
 def is_url(source: str) -> bool:
     return bool(_SCHEME.match(source))
 
@@ -358,6 +362,7 @@ class Episode(Strict):
     segment_audio: dict[str, Media] = Field(default_factory=dict)  # by segment kind
     notes_markdown: str | None = None
     transcript: str | None = None
+    fingerprint: str = ""  # of everything the episode was read from
 
 
 class Speaker(Strict):
@@ -401,6 +406,7 @@ class Event(Strict):
     start: datetime
     end: datetime
     location: str
+    fingerprint: str = ""  # of the file it was read from
 
     @property
     def cancelled(self) -> bool:
@@ -428,6 +434,7 @@ class Project(Strict):
     episodes: tuple[Episode, ...]
     events: tuple[Event, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    fingerprint: str = ""  # of config.toml and the cover
 
     @property
     def base_url(self) -> str:

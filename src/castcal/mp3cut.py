@@ -57,11 +57,12 @@ def _side_info(frame: mpeg.Frame, data: bytes) -> int:
 
 def read(data: bytes) -> Source:
     scan = mpeg.scan(data)
-    if not scan.frames or scan.truncated:
+    if not len(scan) or scan.truncated:
         raise ValueError("not a complete MP3 stream")
     delay = padding = 0
     version = None
-    first = scan.frames[0]
+    all_frames = scan.frames
+    first = all_frames[0]
     if first.vbr_header:
         at = first.offset + 4 + _side_info(first, data)
         if data[at : at + 4] in (b"Xing", b"Info"):
@@ -72,7 +73,7 @@ def read(data: bytes) -> Source:
                 version = data[pos : pos + 9]
                 packed = int.from_bytes(data[pos + 21 : pos + 24], "big")
                 delay, padding = packed >> 12, packed & 0xFFF
-    frames = tuple(f for f in scan.frames if not f.vbr_header)
+    frames = tuple(f for f in all_frames if not f.vbr_header)
     return Source(data, frames, delay, padding, version)
 
 

@@ -7,7 +7,7 @@ the exact duration and also shows a file cut off in the middle of a frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 BITRATES = {  # kbps by (MPEG-1?, layer), index 1..14
     (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
@@ -20,8 +20,7 @@ BITRATES = {  # kbps by (MPEG-1?, layer), index 1..14
 _SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     offset: int
     size: int
     bitrate: int
@@ -30,23 +29,33 @@ class Frame:
     vbr_header: bool
 
 
-@dataclass(frozen=True)
 class Scan:
-    frames: tuple[Frame, ...]
-    truncated: bool
+    """The frames of a stream. Kept as plain tuples while walking (a long file has hundreds
+    of thousands of frames); ``frames`` gives them as Frame records."""
+
+    def __init__(self, raw: list[tuple[int, int, int, int, int, bool]], truncated: bool) -> None:
+        self._raw = raw
+        self.truncated = truncated
+
+    @property
+    def frames(self) -> tuple[Frame, ...]:
+        return tuple(Frame(*f) for f in self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
     @property
     def has_vbr_header(self) -> bool:
-        return bool(self.frames) and self.frames[0].vbr_header
+        return bool(self._raw) and self._raw[0][5]
 
     @property
     def variable(self) -> bool:
-        return len({f.bitrate for f in self.frames if not f.vbr_header}) > 1
+        return len({f[2] for f in self._raw if not f[5]}) > 1
 
     @property
     def duration(self) -> float:
         """Seconds of audio in the frames, not counting a Xing/Info/VBRI header frame."""
-        return sum(f.samples / f.sample_rate for f in self.frames if not f.vbr_header)
+        return sum(f[4] / f[3] for f in self._raw if not f[5])
 
 
 def parse_header(data: bytes, pos: int) -> Frame | None:
@@ -93,17 +102,30 @@ def audio_end(data: bytes) -> int:
 def scan(data: bytes, limit: int | None = None) -> Scan:
     """Walk the frames of an MP3 (at most ``limit`` of them), resyncing over junk."""
     pos, end = audio_start(data), audio_end(data)
-    frames: list[Frame] = []
+    frames: list[tuple[int, int, int, int, int, bool]] = []
+    # Frame headers repeat (a CBR file has two: with and without padding), so each distinct
+    # header is parsed once; after the first frame a Xing/Info/VBRI tag cannot occur.
+    known: dict[bytes, tuple[int, int, int, int]] = {}
     in_step = False  # True while the previous frame ended exactly here
-    while pos < end and (limit is None or len(frames) < limit):
-        frame = parse_header(data, pos)
-        if frame is None or frame.size < 4:
-            pos, in_step = pos + 1, False
-            continue
-        if frame.offset + frame.size > end:
+    cap = len(data) if limit is None else limit
+    while pos < end and len(frames) < cap:
+        facts = known.get(data[pos : pos + 4]) if frames else None
+        if facts is None:
+            frame = parse_header(data, pos)
+            if frame is None or frame.size < 4:
+                pos, in_step = pos + 1, False
+                continue
+            facts = (frame.size, frame.bitrate, frame.sample_rate, frame.samples)
+            vbr = frame.vbr_header and not frames
+            if frames or not vbr:
+                known[data[pos : pos + 4]] = facts
+        else:
+            vbr = False
+        size = facts[0]
+        if pos + size > end:
             # A header in step with the frames before it that runs past the end: the file
             # was cut off. Out of step, it is junk that happens to look like a header.
-            return Scan(tuple(frames), truncated=in_step)
-        frames.append(frame)
-        pos, in_step = pos + frame.size, True
-    return Scan(tuple(frames), truncated=False)
+            return Scan(frames, truncated=in_step)
+        frames.append((pos, *facts, vbr))
+        pos, in_step = pos + size, True
+    return Scan(frames, truncated=False)

@@ -16,10 +16,15 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
 from castcal.errors import LockedError, OutputError
+
+if TYPE_CHECKING:
+    from castcal.plan import Planned, Published
+    from castcal.state import Outputs
 
 LOCK_NAME = ".castcal.lock"
 
@@ -95,6 +100,35 @@ def write(out_dir: Path, files: Iterable[tuple[str, Content]]) -> WriteResult:
         except OSError as exc:
             raise _output_error(dest, exc) from exc
         result.written.append(relative)
+    return result
+
+
+def write_planned(
+    out_dir: Path, items: Iterable[Planned], state: Outputs, published: Published
+) -> WriteResult:
+    """Write each planned output in order. One whose inputs have the fingerprint recorded
+    for it, and whose file is untouched, is not even rendered; one rendered to the bytes
+    already on disk is not written. Lengths and durations go into ``published``."""
+    result = WriteResult()
+    for item in items:
+        dest = out_dir / item.name
+        if state.fresh(item.name, item.fingerprint):
+            extra = state.extra(item.name)
+            result.unchanged.append(item.name)
+        else:
+            data, extra = item.produce()
+            if _same(dest, data):
+                result.unchanged.append(item.name)
+            else:
+                try:
+                    replace(dest, data)
+                except OSError as exc:
+                    raise _output_error(dest, exc) from exc
+                result.written.append(item.name)
+            state.record(item.name, item.fingerprint, extra)
+        published.lengths[item.name] = state.entries[item.name]["size"]
+        if "duration" in extra:
+            published.durations[item.name] = float(extra["duration"])
     return result
 
 

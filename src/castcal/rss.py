@@ -4,21 +4,19 @@ project gives the same bytes; no clock, no disk, no network."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from feedgen.feed import FeedGenerator
-
-from castcal import layout, notes
+from castcal import layout
 from castcal.chapters import chapters, npt
 from castcal.models import Episode, Person, Project
-from castcal.podcastindex import (
-    AlternateTag,
-    PersonTag,
-    PodcastIndexEntryExtension,
-    PodcastIndexExtension,
-)
+
+if TYPE_CHECKING:
+    from castcal.podcastindex import PersonTag
 
 
 def _person_tags(people: tuple[Person, ...]) -> list[PersonTag]:
+    from castcal.podcastindex import PersonTag
+
     seen: set[tuple[str, str]] = set()
     tags = []
     for p in people:
@@ -72,6 +70,10 @@ def main_feed(project: Project) -> Feed:
 
 
 def render(project: Project, feed: Feed | None = None) -> bytes:
+    from feedgen.feed import FeedGenerator
+
+    from castcal.podcastindex import PodcastIndexEntryExtension, PodcastIndexExtension
+
     feed = feed or main_feed(project)
     show = project.config.podcast
     feed_url = layout.url(project, feed.path)
@@ -123,7 +125,10 @@ def render(project: Project, feed: Feed | None = None) -> bytes:
     return rendered
 
 
-def _add_item(fg: FeedGenerator, project: Project, item: Item) -> None:
+def _add_item(fg: Any, project: Project, item: Item) -> None:
+    from castcal import notes
+    from castcal.podcastindex import AlternateTag
+
     episode = item.episode
     show, meta = project.config.podcast, episode.meta
     fe = fg.add_entry(order="append")

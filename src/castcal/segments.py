@@ -8,12 +8,15 @@ out of the segment feeds, with a warning from the loader.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from castcal import layout, mp3cut, tagging
+from castcal import layout
 from castcal.models import PODCAST_NAMESPACE, AudioFacts, Episode, Project, podcast_guid
-from castcal.rss import Feed, Item
+
+if TYPE_CHECKING:
+    from castcal import mp3cut, tagging
+    from castcal.rss import Feed
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def title(planned: Planned) -> str:
 
 
 def _tags(project: Project, planned: Planned) -> tagging.TagInfo:
+    from castcal import tagging
+
     show = project.config.podcast
     return tagging.TagInfo(
         title=title(planned),
@@ -75,42 +80,50 @@ def _tags(project: Project, planned: Planned) -> tagging.TagInfo:
     )
 
 
-def produce(project: Project, published: list[Published]) -> Iterator[tuple[str, bytes]]:
-    """The segment files, one at a time; appends what each one is to ``published``."""
-    by_episode: dict[str, list[Planned]] = {}
-    for planned in plan(project):
-        by_episode.setdefault(planned.episode.id, []).append(planned)
-    for items in by_episode.values():
-        episode = items[0].episode
-        cuts: list[mp3cut.Cut] | None = None
-        for planned in items:
-            own = episode.segment_audio.get(planned.kind)
-            if own is not None and own.remote:
-                published.append(Published(planned, own.source, own.facts))
-                continue
-            if own is not None:
-                data = (episode.folder / own.source).read_bytes()
-                extension, duration = own.facts.extension, own.facts.duration
-            else:
-                if cuts is None:
-                    source = mp3cut.read((episode.folder / episode.audio.source).read_bytes())
-                    cuts = mp3cut.cut(source, [s.start for s in episode.meta.segments])
-                cut = cuts[planned.index]
-                data, extension, duration = cut.data, "mp3", cut.duration
-            tagged = tagging.tag(data, extension, _tags(project, planned))
-            path = f"audio/{episode.id}-{planned.kind}.{extension}"
-            mime = "audio/mpeg" if extension == "mp3" else "audio/x-m4a"
-            facts = AudioFacts(
-                length=len(tagged), mime=mime, extension=extension, duration=duration
-            )
-            published.append(Published(planned, path, facts))
-            yield path, tagged
+def target(planned: Planned) -> tuple[str, str] | None:
+    """Where a segment's file is published, and its extension; None for a segment whose
+    own file is hosted elsewhere."""
+    own = planned.episode.segment_audio.get(planned.kind)
+    if own is not None and own.remote:
+        return None
+    extension = own.facts.extension if own is not None else "mp3"
+    return f"audio/{planned.episode.id}-{planned.kind}.{extension}", extension
+
+
+def render(
+    project: Project, planned: Planned, cuts: dict[str, list[mp3cut.Cut]]
+) -> tuple[bytes, float]:
+    """A segment's published file and its duration. ``cuts`` keeps each episode's cuts, so
+    an episode's MP3 is cut once for all its segments."""
+    from castcal import mp3cut, tagging
+
+    episode = planned.episode
+    own = episode.segment_audio.get(planned.kind)
+    if own is not None:
+        data = (episode.folder / own.source).read_bytes()
+        extension, duration = own.facts.extension, own.facts.duration
+    else:
+        if episode.id not in cuts:
+            source = mp3cut.read((episode.folder / episode.audio.source).read_bytes())
+            cuts[episode.id] = mp3cut.cut(source, [s.start for s in episode.meta.segments])
+        cut = cuts[episode.id][planned.index]
+        data, extension, duration = cut.data, "mp3", cut.duration
+    return tagging.tag(data, extension, _tags(project, planned)), duration
+
+
+def published(planned: Planned, path: str, length: int, duration: float) -> Published:
+    extension = path.rsplit(".", 1)[-1]
+    mime = "audio/mpeg" if extension == "mp3" else "audio/x-m4a"
+    facts = AudioFacts(length=length, mime=mime, extension=extension, duration=duration)
+    return Published(planned, path, facts)
 
 
 def feeds(project: Project, published: list[Published], guids: dict[str, str]) -> list[Feed]:
     """One feed per segment kind declared in config.toml, in declaration order.
     ``guids`` holds the podcast:guid already published for a kind; it is kept, never
     recomputed from a changed URL."""
+    from castcal.rss import Feed, Item
+
     show = project.config.podcast
     result = []
     for kind, declared in show.segments.items():

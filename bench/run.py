@@ -1,0 +1,191 @@
+"""Benchmark castcal against the least work possible and against a plain script.
+
+    python bench/run.py                      # 1,000 episodes and 1,000 meetings, 5 runs each
+    python bench/run.py --episodes 50 --meetings 50 --runs 1 --memory-episodes 100
+
+Every timing is a whole process (interpreter start included), run several times; the table
+gives the median and the spread (max - min). The JSON (--json) holds the same numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import make_project  # noqa: E402
+
+# Runs a command and prints the peak resident memory of everything it started, in KiB.
+PEAK = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def castcal(project: Path) -> list[str]:
+    return [sys.executable, "-m", "castcal", "build", "--config", str(project / "config.toml")]
+
+
+def timed(command: list[str]) -> tuple[float, str, int]:
+    """Seconds, stdout, and peak memory (KiB) of one run of ``command``."""
+    started = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-c", PEAK, *command], capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr}")
+    peak = int(run.stderr.strip().splitlines()[-1])
+    return elapsed, run.stdout, peak
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(samples), 4),
+        "spread": round(max(samples) - min(samples), 4),
+        "min": round(min(samples), 4),
+        "runs": len(samples),
+    }
+
+
+def written(stdout: str) -> int:
+    match = re.search(r"; (\d+) files? written", stdout)
+    return int(match[1]) if match else -1
+
+
+def clean(project: Path) -> None:
+    shutil.rmtree(project / "feeds", ignore_errors=True)
+    shutil.rmtree(project / ".castcal-cache", ignore_errors=True)
+
+
+def bench(project: Path, runs: int) -> dict[str, object]:
+    times: dict[str, list[float]] = {k: [] for k in "abcdef"}
+    cold_peak, no_change_written = 0, []
+    episode = sorted((project / "episodes").iterdir())[
+        len(list((project / "episodes").iterdir())) // 2
+    ]
+    meeting = sorted((project / "events").glob("*.toml"))[-1]
+    for run in range(runs):
+        clean(project)
+        seconds, _, peak = timed(castcal(project))
+        times["a"].append(seconds)
+        cold_peak = max(cold_peak, peak)
+        seconds, out, _ = timed(castcal(project))
+        times["b"].append(seconds)
+        no_change_written.append(written(out))
+        toml = episode / "episode.toml"
+        toml.write_text(toml.read_text("utf-8").replace("endring i praksis", f"endring {run}", 1))
+        times["c"].append(timed(castcal(project))[0])
+        text = meeting.read_text("utf-8")
+        meeting.write_text(text.replace("om endringsledelse", f"om endringsledelse ({run})", 1))
+        times["d"].append(timed(castcal(project))[0])
+        times["e"].append(timed([sys.executable, str(HERE / "floor.py"), str(project)])[0])
+        baseline_out = project / "baseline-out"
+        shutil.rmtree(baseline_out, ignore_errors=True)
+        times["f"].append(
+            timed([sys.executable, str(HERE / "baseline.py"), str(project), str(baseline_out)])[0]
+        )
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "times": {name: stats(samples) for name, samples in times.items()},
+        "ratios": {
+            "b/a": round(medians["b"] / medians["a"], 3),
+            "b/e": round(medians["b"] / medians["e"], 3),
+            "c/b": round(medians["c"] / medians["b"], 3),
+            "d/b": round(medians["d"] / medians["b"], 3),
+            "a/f": round(medians["a"] / medians["f"], 3),
+        },
+        "files_written_no_change": max(no_change_written),
+        "peak_kib_cold": cold_peak,
+    }
+
+
+LABELS = {
+    "a": "(a) cold build, empty feeds/",
+    "b": "(b) build, nothing changed",
+    "c": "(c) build, one episode.toml changed",
+    "d": "(d) build, one meeting changed",
+    "e": "(e) floor: parse all TOML, stat all audio",
+    "f": "(f) plain baseline script",
+}
+TARGETS = {"b/e": 2.0, "c/b": 1.5, "d/b": 1.5, "a/f": 1.5}
+
+
+def table(result: dict[str, object]) -> str:
+    times = result["times"]
+    assert isinstance(times, dict)
+    lines = ["| run | median s | spread s |", "|---|---|---|"]
+    for key, label in LABELS.items():
+        lines.append(f"| {label} | {times[key]['median']:.3f} | {times[key]['spread']:.3f} |")
+    lines += ["", "| ratio | value | target |", "|---|---|---|"]
+    ratios = result["ratios"]
+    assert isinstance(ratios, dict)
+    for name, value in ratios.items():
+        target = TARGETS.get(name)
+        mark = "" if target is None else (f"≤ {target}" + (" ✓" if value <= target else " ✗"))
+        lines.append(f"| {name} | {value} | {mark} |")
+    memory = result["memory"]
+    assert isinstance(memory, dict)
+    lines += [
+        "",
+        f"files written with nothing changed: {result['files_written_no_change']}",
+        f"peak memory, cold build: {memory['cold_kib']} KiB at {memory['episodes']} episodes, "
+        f"{memory['cold_large_kib']} KiB at {memory['large_episodes']} episodes "
+        f"(ratio {memory['ratio']}, target < 2.5)",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--episodes", type=int, default=1000)
+    parser.add_argument("--meetings", type=int, default=1000)
+    parser.add_argument("--memory-episodes", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
+    with tempfile.TemporaryDirectory(prefix="castcal-bench-") as tmp:
+        project = make_project(Path(tmp) / "project", args.episodes, args.meetings, args.seed)
+        result = bench(project, args.runs)
+        shutil.rmtree(project)
+        large = make_project(Path(tmp) / "large", args.memory_episodes, args.meetings, args.seed)
+        large_peak = timed(castcal(large))[2]
+    cold_peak = result.pop("peak_kib_cold")
+    assert isinstance(cold_peak, int)
+    result["memory"] = {
+        "episodes": args.episodes,
+        "cold_kib": cold_peak,
+        "large_episodes": args.memory_episodes,
+        "cold_large_kib": large_peak,
+        "ratio": round(large_peak / cold_peak, 3),
+    }
+    result["parameters"] = {
+        "episodes": args.episodes,
+        "meetings": args.meetings,
+        "runs": args.runs,
+        "seed": args.seed,
+        "cpus": os.cpu_count(),
+    }
+    print(table(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    main()

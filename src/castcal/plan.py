@@ -1,0 +1,233 @@
+"""What a build writes, file by file, in the order it writes them, each with a fingerprint
+of its inputs so that an output whose inputs did not change is not rendered again.
+
+The renderers (feedgen, icalendar, Jinja2, mutagen) are imported only when some output
+needs them: a build with nothing changed never loads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from castcal import layout, manifest, segments
+from castcal.chapters import chapters
+from castcal.models import Episode, Media, Project
+from castcal.state import fingerprint
+
+
+@dataclass(frozen=True)
+class Planned:
+    name: str  # inside the output folder
+    fingerprint: str
+    produce: Callable[[], tuple[bytes, dict[str, Any]]]  # the bytes, and facts to remember
+
+
+@dataclass
+class Published:
+    """Facts about what this build publishes, filled in as the files are written (or
+    found already written): the length of each file, the duration of each segment cut."""
+
+    lengths: dict[str, int] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
+
+
+def _tag_print(project: Project) -> str:
+    """What every published audio file's tags share: the show, the cover, segment titles."""
+    show = project.config.podcast
+    segment_titles = {k: v.title for k, v in show.segments.items()}
+    return fingerprint(show.title, show.author, project.cover.name, segment_titles)
+
+
+def _tag_info(project: Project, episode: Episode) -> Any:
+    from castcal import tagging
+
+    show = project.config.podcast
+    return tagging.TagInfo(
+        title=episode.meta.title,
+        artist=show.author,
+        album=show.title,
+        year=episode.meta.published.year,
+        track=episode.meta.number,
+        cover=project.cover.data,
+        cover_mime=project.cover.mime,
+        toc_title=episode.meta.title,
+        chapters=tuple(chapters(show, episode)),
+    )
+
+
+def _tagged(
+    project: Project, episode: Episode, item: Media
+) -> Callable[[], tuple[bytes, dict[str, Any]]]:
+    def produce() -> tuple[bytes, dict[str, Any]]:
+        from castcal import tagging
+
+        source = (episode.folder / item.source).read_bytes()
+        return tagging.tag(source, item.facts.extension, _tag_info(project, episode)), {}
+
+    return produce
+
+
+def with_lengths(project: Project, published: Published) -> Project:
+    """The project with each published copy's length in place of its source's."""
+
+    def update(episode: Episode, item: Media) -> Media:
+        path = layout.media(episode, item)
+        length = published.lengths.get(path) if path else None
+        if length is None:
+            return item
+        return item.model_copy(update={"facts": item.facts.model_copy(update={"length": length})})
+
+    episodes = tuple(
+        e.model_copy(
+            update={
+                "audio": update(e, e.audio),
+                "alternates": tuple(update(e, a) for a in e.alternates),
+            }
+        )
+        for e in project.episodes
+    )
+    return project.model_copy(update={"episodes": episodes})
+
+
+def outputs(
+    project: Project,
+    revisions: dict[str, manifest.Revision],
+    now: datetime,
+    segment_guids: dict[str, str],
+    published: Published,
+) -> Iterator[Planned]:
+    """Every output in the order written: the files a feed points at, then the feeds and
+    calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
+    need the lengths of the audio written before them."""
+    show = project.config.podcast
+    tag_print = _tag_print(project)
+    cover = project.cover
+    yield Planned(layout.cover(project), fingerprint("cover", cover.name), lambda: (cover.data, {}))
+    for episode in project.episodes:
+        for item in (episode.audio, *episode.alternates):
+            path = layout.media(episode, item)
+            if path is not None:
+                print_ = fingerprint("audio", tag_print, episode.fingerprint, item.source)
+                yield Planned(path, print_, _tagged(project, episode, item))
+    cuts: dict[str, Any] = {}
+    planned_segments = segments.plan(project)
+    for planned in planned_segments:
+        where = segments.target(planned)
+        if where is None:
+            continue
+        print_ = fingerprint("segment", tag_print, planned.episode.fingerprint, planned.kind)
+
+        def cut(planned: segments.Planned = planned) -> tuple[bytes, dict[str, Any]]:
+            data, duration = segments.render(project, planned, cuts)
+            return data, {"duration": duration}
+
+        yield Planned(where[0], print_, cut)
+    for episode in project.episodes:
+        chapter_print = fingerprint("chapters", tag_print, show.author, episode.fingerprint)
+
+        def json_chapters(episode: Episode = episode) -> tuple[bytes, dict[str, Any]]:
+            from castcal.chapters import json_chapters as render
+
+            return render(show, episode), {}
+
+        yield Planned(layout.chapters(episode), chapter_print, json_chapters)
+        if episode.transcript is not None:
+            text = episode.transcript.encode()
+
+            def transcript(text: bytes = text) -> tuple[bytes, dict[str, Any]]:
+                return text, {}
+
+            yield Planned(layout.transcript(episode), fingerprint("vtt", text), transcript)
+    calendar = project.config.calendar
+    calendar_print = fingerprint(
+        "calendar",
+        project.fingerprint,
+        [(e.fingerprint, revisions[e.uid].sequence, str(revisions[e.uid].last_modified))
+         for e in project.events],
+    )  # fmt: skip
+    for event in project.events:
+        revision = revisions[event.uid]
+        event_print = fingerprint(
+            "event", project.fingerprint, event.fingerprint, revision.sequence,
+            str(revision.last_modified), str(revision.created),
+        )  # fmt: skip
+
+        def single(event: Any = event, revision: Any = revision) -> tuple[bytes, dict[str, Any]]:
+            from castcal import ics
+
+            return ics.single(project, event, revision), {}
+
+        yield Planned(layout.event(event), event_print, single)
+
+    # The feeds: everything below depends on the lengths written above.
+    cut_list = [
+        segments.published(p, where[0], published.lengths[where[0]], published.durations[where[0]])
+        if (where := segments.target(p)) is not None
+        else segments.Published(p, p.episode.segment_audio[p.kind].source,
+                                p.episode.segment_audio[p.kind].facts)
+        for p in planned_segments
+    ]  # fmt: skip
+    full = with_lengths(project, published)
+    feeds_print = fingerprint(
+        "feeds",
+        project.fingerprint,
+        [e.fingerprint for e in project.episodes],
+        sorted(published.lengths.items()),
+        sorted(published.durations.items()),
+        segment_guids,
+    )
+
+    def main_feed() -> tuple[bytes, dict[str, Any]]:
+        from castcal import rss
+
+        return rss.render(full), {}
+
+    yield Planned(layout.FEED, feeds_print, main_feed)
+    segment_feeds_cache: list[Any] = []
+
+    def segment_feeds() -> list[Any]:
+        if not segment_feeds_cache:
+            segment_feeds_cache.extend(segments.feeds(full, cut_list, segment_guids))
+        return segment_feeds_cache
+
+    for kind in show.segments:
+
+        def one_segment_feed(kind: str = kind) -> tuple[bytes, dict[str, Any]]:
+            from castcal import rss
+
+            feed = next(f for f in segment_feeds() if f.path == segments.feed_path(kind))
+            return rss.render(full, feed), {}
+
+        yield Planned(segments.feed_path(kind), feeds_print, one_segment_feed)
+    if calendar is not None:
+
+        def series() -> tuple[bytes, dict[str, Any]]:
+            from castcal import ics
+
+            return ics.series(project, revisions), {}
+
+        def atom_feed() -> tuple[bytes, dict[str, Any]]:
+            from castcal import atom
+
+            return atom.render(project, revisions), {}
+
+        yield Planned(layout.CALENDAR, calendar_print, series)
+        yield Planned(layout.ATOM, calendar_print, atom_feed)
+    upcoming = [e.id for e in project.events if e.end >= now]
+
+    def page() -> tuple[bytes, dict[str, Any]]:
+        from castcal import page as show_page
+
+        return show_page.render(full, now), {}
+
+    yield Planned(layout.PAGE, fingerprint("page", feeds_print, calendar_print, upcoming), page)
+
+    def manifest_bytes() -> tuple[bytes, dict[str, Any]]:
+        return manifest.dump(full, revisions, segment_feeds()), {}
+
+    yield Planned(
+        manifest.NAME, fingerprint("manifest", feeds_print, calendar_print), manifest_bytes
+    )

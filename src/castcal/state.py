@@ -1,0 +1,131 @@
+"""What earlier builds learned, so a scheduled job does no work twice.
+
+- Probe facts: an audio file's facts, and the cover's check, keyed by path, size and
+  modification time (``.castcal-cache/probes.json`` in the project). A file whose size or
+  mtime changed is probed again; nothing is ever hashed to find out.
+- Output records: for each file in the output folder, a fingerprint of everything it was
+  made from, and its size and mtime as written (``.castcal-state.json`` there). An output
+  whose inputs have the same fingerprint, and whose file is still as written, is not
+  rendered again.
+
+Both are caches: deleting them costs one slower build, never a wrong one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from castcal import __version__
+from castcal.output import replace
+
+PROBES = Path(".castcal-cache") / "probes.json"
+OUTPUTS = ".castcal-state.json"
+
+
+def fingerprint(*parts: object) -> str:
+    """A short hash of the parts (bytes, strings, or anything JSON can hold)."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=12)
+    for part in parts:
+        if isinstance(part, bytes):
+            digest.update(b"b%d:" % len(part))
+            digest.update(part)
+        else:
+            text = part if isinstance(part, str) else json.dumps(part, sort_keys=True, default=str)
+            encoded = text.encode()
+            digest.update(b"s%d:" % len(encoded))
+            digest.update(encoded)
+    return digest.hexdigest()
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("castcal") == __version__ else {}
+
+
+def _save(path: Path, entries: dict[str, Any]) -> None:
+    document = {"castcal": __version__, "entries": entries}
+    data = (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    with suppress(OSError):  # a cache not saved costs time on the next build, nothing else
+        replace(path, data)
+
+
+class Probes:
+    """Facts about source files, valid while their size and mtime stay the same."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / PROBES
+        self.entries: dict[str, Any] = _load(self.path).get("entries", {})
+        self.changed = False
+
+    def get(self, key: str, path: Path) -> dict[str, Any] | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        if entry["size"] != stat.st_size or entry["mtime"] != stat.st_mtime_ns:
+            return None
+        facts: dict[str, Any] = entry["facts"]
+        return facts
+
+    def put(self, key: str, path: Path, facts: dict[str, Any]) -> None:
+        stat = path.stat()
+        self.entries[key] = {"size": stat.st_size, "mtime": stat.st_mtime_ns, "facts": facts}
+        self.changed = True
+
+    def save(self) -> None:
+        if self.changed:
+            _save(self.path, self.entries)
+
+
+class Outputs:
+    """Fingerprints of the inputs of each output file, and the file as it was written."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.path = out_dir / OUTPUTS
+        self.entries: dict[str, Any] = _load(self.path).get("entries", {})
+        self.changed = False
+
+    def fresh(self, name: str, print_: str) -> bool:
+        """True if ``name`` was made from inputs with this fingerprint and is untouched."""
+        entry = self.entries.get(name)
+        if entry is None or entry["fingerprint"] != print_:
+            return False
+        try:
+            stat = (self.out_dir / name).stat()
+        except OSError:
+            return False
+        return bool(entry["size"] == stat.st_size and entry["mtime"] == stat.st_mtime_ns)
+
+    def extra(self, name: str) -> dict[str, Any]:
+        extra: dict[str, Any] = self.entries.get(name, {}).get("extra", {})
+        return extra
+
+    def record(self, name: str, print_: str, extra: dict[str, Any] | None = None) -> None:
+        stat = (self.out_dir / name).stat()
+        self.entries[name] = {
+            "fingerprint": print_,
+            "size": stat.st_size,
+            "mtime": stat.st_mtime_ns,
+            "extra": extra or {},
+        }
+        self.changed = True
+
+    def forget(self, names: list[str]) -> None:
+        for name in names:
+            if self.entries.pop(name, None) is not None:
+                self.changed = True
+
+    def save(self) -> None:
+        if self.changed:
+            _save(self.path, self.entries)
