@@ -3,6 +3,7 @@ and times come in as arguments; no clock, no disk, no network."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
@@ -83,40 +84,59 @@ def _vevent(project: Project, event: Event, revision: Revision) -> VEvent:
     return vevent
 
 
-def _calendar(project: Project, events: tuple[Event, ...]) -> Calendar:
-    config = project.config.calendar
-    assert config is not None
+END = b"END:VCALENDAR\r\n"
+
+
+def _calendar(tzid: str, years: range | None) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    if events:
-        years = range(min(e.start.year for e in events), max(e.end.year for e in events) + 1)
-        cal.add_component(vtimezone(config.timezone, years))
+    if years is not None:
+        cal.add_component(vtimezone(tzid, years))
     return cal
+
+
+def _opening(cal: Calendar) -> bytes:
+    """A calendar serialized by icalendar, less its END line. A calendar's text is its
+    properties, then each component's text, then END; so VEVENTs serialized by icalendar
+    on their own complete it, and one VTIMEZONE serves a thousand meetings."""
+    data = bytes(cal.to_ical())
+    assert data.endswith(END)
+    return data[: -len(END)]
+
+
+def _years(events: tuple[Event, ...]) -> range | None:
+    if not events:
+        return None
+    return range(min(e.start.year for e in events), max(e.end.year for e in events) + 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _single_opening(tzid: str, years: range) -> bytes:
+    cal = _calendar(tzid, years)
+    cal.add("method", "PUBLISH")
+    return _opening(cal)
 
 
 def series(project: Project, revisions: dict[str, Revision]) -> bytes:
     """The whole series as one subscribable calendar: no METHOD, no calendar UID, no alarm."""
     config = project.config.calendar
     assert config is not None
-    cal = _calendar(project, project.events)
+    cal = _calendar(config.timezone, _years(project.events))
     cal.calendar_name = config.name
     cal.description = config.description
     cal.add("x-wr-timezone", config.timezone)
     cal.add("refresh-interval", config.refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(config.refresh))
-    for event in project.events:
-        cal.add_component(_vevent(project, event, revisions[event.uid]))
-    return bytes(cal.to_ical())
+    events = [bytes(_vevent(project, e, revisions[e.uid]).to_ical()) for e in project.events]
+    return _opening(cal) + b"".join(events) + END
 
 
 def single(project: Project, event: Event, revision: Revision) -> bytes:
     """One meeting to add to a calendar: METHOD:PUBLISH, the series' UID, maybe one alarm."""
     config = project.config.calendar
     assert config is not None
-    cal = _calendar(project, (event,))
-    cal.add("method", "PUBLISH")
     vevent = _vevent(project, event, revision)
     if config.alarm is not None and not event.cancelled:
         alarm = Alarm()
@@ -124,5 +144,6 @@ def single(project: Project, event: Event, revision: Revision) -> bytes:
         alarm.add("description", event.meta.title)
         alarm.add("trigger", -config.alarm)
         vevent.add_component(alarm)
-    cal.add_component(vevent)
-    return bytes(cal.to_ical())
+    years = _years((event,))
+    assert years is not None
+    return _single_opening(config.timezone, years) + bytes(vevent.to_ical()) + END

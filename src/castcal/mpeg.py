@@ -39,7 +39,7 @@ class Scan:
 
     @property
     def frames(self) -> tuple[Frame, ...]:
-        return tuple(Frame(*f) for f in self._raw)
+        return tuple(map(Frame._make, self._raw))
 
     def __len__(self) -> int:
         return len(self._raw)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -30,6 +32,7 @@ _URL_SCHEMES = {"https", "http", "mailto"}
 _markdown = MarkdownIt("commonmark", {"html": True})
 
 
+@functools.lru_cache(maxsize=4096)
 def render(markdown: str) -> str:
     """HTML with no scripts, no event handlers and no javascript: links, whatever the input."""
     html = _markdown.render(markdown)

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 
@@ -55,6 +55,14 @@ def _same(dest: Path, content: Content) -> bool:
         return dest.stat().st_size == len(content) and dest.read_bytes() == content
     except FileNotFoundError:
         return False
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -103,32 +111,78 @@ def write(out_dir: Path, files: Iterable[tuple[str, Content]]) -> WriteResult:
     return result
 
 
+def _stage(dest: Path, data: bytes) -> Path:
+    """``data`` in a temporary file beside ``dest``, not yet synced nor in place."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        tmp.chmod(_mode())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
 def write_planned(
     out_dir: Path, items: Iterable[Planned], state: Outputs, published: Published
 ) -> WriteResult:
-    """Write each planned output in order. One whose inputs have the fingerprint recorded
-    for it, and whose file is untouched, is not even rendered; one rendered to the bytes
-    already on disk is not written. Lengths and durations go into ``published``."""
+    """Write the planned outputs, in their order, all or nothing.
+
+    An output whose inputs have the fingerprint recorded for it, and whose file is
+    untouched, is not even rendered; one rendered to the bytes already on disk is not
+    written. The others are staged in temporary files, made durable with one sync (not a
+    thousand fsyncs), then renamed into place in order, the manifest last; a failure before
+    the renames leaves every old file as it was. Lengths and durations go into ``published``.
+    """
     result = WriteResult()
-    for item in items:
-        dest = out_dir / item.name
-        if state.fresh(item.name, item.fingerprint):
-            extra = state.extra(item.name)
-            result.unchanged.append(item.name)
-        else:
-            data, extra = item.produce()
-            if _same(dest, data):
+    staged: list[tuple[Path, Planned, dict[str, Any]]] = []
+    try:
+        for item in items:
+            dest = out_dir / item.name
+            if state.fresh(item.name, item.fingerprint):
+                extra = state.extra(item.name)
+                published.lengths[item.name] = state.entries[item.name]["size"]
                 result.unchanged.append(item.name)
             else:
+                data, extra = item.produce()
+                published.lengths[item.name] = len(data)
+                if _same(dest, data):
+                    state.record(item.name, item.fingerprint, extra)
+                    result.unchanged.append(item.name)
+                else:
+                    try:
+                        staged.append((_stage(dest, data), item, extra))
+                    except OSError as exc:
+                        raise _output_error(dest, exc) from exc
+            if "duration" in extra:
+                published.durations[item.name] = float(extra["duration"])
+        if staged:
+            os.sync()  # every staged file durable before any of them is renamed into place
+            for tmp, item, _ in staged:  # cheap once synced, and it reports a failed write
                 try:
-                    replace(dest, data)
+                    _fsync_file(tmp)
                 except OSError as exc:
-                    raise _output_error(dest, exc) from exc
-                result.written.append(item.name)
+                    raise _output_error(out_dir / item.name, exc) from exc
+        folders = set()
+        while staged:
+            tmp, item, extra = staged[0]
+            dest = out_dir / item.name
+            try:
+                tmp.replace(dest)
+            except OSError as exc:
+                raise _output_error(dest, exc) from exc
+            staged.pop(0)
             state.record(item.name, item.fingerprint, extra)
-        published.lengths[item.name] = state.entries[item.name]["size"]
-        if "duration" in extra:
-            published.durations[item.name] = float(extra["duration"])
+            result.written.append(item.name)
+            folders.add(dest.parent)
+        for folder in sorted(folders):
+            _fsync_dir(folder)
+    finally:
+        for tmp, _, _ in staged:
+            tmp.unlink(missing_ok=True)
     return result
 
 

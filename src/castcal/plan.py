@@ -103,6 +103,10 @@ def outputs(
     calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
     need the lengths of the audio written before them."""
     show = project.config.podcast
+    # Each segment feed's podcast:guid: the published one, else derived from its URL.
+    segment_guids = {
+        k: segment_guids.get(k) or segments.feed_guid(project, k) for k in show.segments
+    }
     tag_print = _tag_print(project)
     cover = project.cover
     yield Planned(layout.cover(project), fingerprint("cover", cover.name), lambda: (cover.data, {}))

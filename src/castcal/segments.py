@@ -93,8 +93,8 @@ def target(planned: Planned) -> tuple[str, str] | None:
 def render(
     project: Project, planned: Planned, cuts: dict[str, list[mp3cut.Cut]]
 ) -> tuple[bytes, float]:
-    """A segment's published file and its duration. ``cuts`` keeps each episode's cuts, so
-    an episode's MP3 is cut once for all its segments."""
+    """A segment's published file and its duration. ``cuts`` keeps the current episode's
+    cuts, so its MP3 is cut once for all its segments."""
     from castcal import mp3cut, tagging
 
     episode = planned.episode
@@ -104,6 +104,7 @@ def render(
         extension, duration = own.facts.extension, own.facts.duration
     else:
         if episode.id not in cuts:
+            cuts.clear()  # one episode's cuts at a time: memory stays flat at any size
             source = mp3cut.read((episode.folder / episode.audio.source).read_bytes())
             cuts[episode.id] = mp3cut.cut(source, [s.start for s in episode.meta.segments])
         cut = cuts[episode.id][planned.index]

@@ -22,7 +22,6 @@ from mutagen.id3 import (
     CTOCFlags,
     Encoding,
     Frame,
-    ID3NoHeaderError,
     PictureType,
 )
 from mutagen.mp4 import MP4, MP4Cover
@@ -30,6 +29,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
 from castcal.chapters import Chapter, npt
+from castcal.mpeg import audio_end, audio_start
 
 
 @dataclass(frozen=True)
@@ -56,21 +56,15 @@ def _text(frame: type[Frame], value: str) -> Frame:
     return frame(encoding=Encoding.UTF8, text=[value])
 
 
-def _frame_size(frame: Frame) -> int:
-    single = ID3()
-    single.add(frame)
-    out = io.BytesIO()
-    single.save(out, v2_version=3, padding=lambda _: 0)
-    return len(out.getvalue())
-
-
 def _chapter_frames(info: TagInfo) -> list[Frame]:
     """CHAP frames plus a titled, ordered top-level CTOC.
 
     mutagen writes frames ordered by their encoded size, then by key, so chapters of
     different sizes come out in no time order (quodlibet/mutagen#506), and ffmpeg-based
     players take them in file order. Padding the element IDs to one size leaves the key,
-    "ch00", "ch01", ..., to decide: time order.
+    "ch00", "ch01", ..., to decide: time order. A chapter frame's size differs from another's
+    only by its title, which ID3v2.3 stores as UTF-16: so many bytes of title, so many
+    bytes of padding.
     """
 
     def chap(index: int, pad: int) -> CHAP:
@@ -82,7 +76,7 @@ def _chapter_frames(info: TagInfo) -> list[Frame]:
             sub_frames=[_text(TIT2, chapter.title)],
         )
 
-    sizes = [_frame_size(chap(i, 0)) for i in range(len(info.chapters))]
+    sizes = [len(c.title.encode("utf-16-le")) for c in info.chapters]
     pads = [max(sizes) - size for size in sizes]
     chaps = [chap(i, pad) for i, pad in enumerate(pads)]
     toc = CTOC(
@@ -95,11 +89,12 @@ def _chapter_frames(info: TagInfo) -> list[Frame]:
 
 
 def _tag_mp3(buffer: io.BytesIO, info: TagInfo) -> None:
-    try:
-        tags = ID3(buffer)
-    except ID3NoHeaderError:
-        tags = ID3()
-    tags.clear()
+    """Replace whatever ID3 tags the file has with castcal's. The tag is rendered on its
+    own and put in front of the audio frames: cheaper than letting mutagen move the audio
+    within the file to make room."""
+    data = buffer.getvalue()
+    audio = data[audio_start(data) : audio_end(data)]
+    tags = ID3()
     for frame in (
         _text(TIT2, info.title),
         _text(TPE1, info.artist),
@@ -118,8 +113,11 @@ def _tag_mp3(buffer: io.BytesIO, info: TagInfo) -> None:
         tags.add(frame)
     if info.track is not None:
         tags.add(_text(TRCK, str(info.track)))
+    rendered = io.BytesIO()
+    tags.save(rendered, v2_version=3)  # v2.3: Apple shows long chapter titles from it
     buffer.seek(0)
-    tags.save(buffer, v2_version=3)  # v2.3: Apple shows long chapter titles from it
+    buffer.truncate()
+    buffer.write(rendered.getvalue() + audio)
 
 
 def _tag_m4a(buffer: io.BytesIO, info: TagInfo) -> None:

@@ -9,6 +9,7 @@ Radicale misread the RDATE lists that icalendar generates (reference/icalendar.m
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -83,6 +84,7 @@ def _weeks(day: date) -> tuple[int, ...]:
     return (nth, -1) if last else (nth,)
 
 
+@functools.lru_cache(maxsize=64)
 def yearly_rules(zone: ZoneInfo, years: range) -> list[Observance]:
     """The observances that reproduce ``zone`` in every year of ``years``.
 
