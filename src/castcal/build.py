@@ -154,7 +154,7 @@ def build(
         revisions = manifest.revise(published.revisions(), project.events, now)
         outputs = state.Outputs(out_dir)
         facts = plan.Published()
-        items = plan.outputs(project, revisions, now, published.segment_guids, facts)
+        items = plan.outputs(project, revisions, now, published.segment_guids, facts, outputs.extra)
         try:
             result = output.write_planned(out_dir, items, outputs, facts)
         finally:

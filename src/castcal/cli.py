@@ -67,6 +67,21 @@ config_option = click.option(
 )
 
 
+out_option = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The output folder (default: [site] output in config.toml).",
+)
+wait_option = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for another castcal run on the same folder to finish.",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+
+
 def common(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options build and check share."""
     for option in reversed(
@@ -96,19 +111,9 @@ def cli() -> None:
 
 @cli.command()
 @common
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default: [site] output in config.toml).",
-)
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for another build of the same folder to finish.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+@out_option
+@wait_option
+@quiet_option
 @click.option(
     "--allow-removal",
     is_flag=True,
@@ -195,11 +200,7 @@ def _publish(
 
 @cli.command()
 @config_option
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The built folder to publish (default: [site] output in config.toml).",
-)
+@out_option
 @click.option(
     "--dry-run", is_flag=True, help="List what would be uploaded, and why; change nothing."
 )
@@ -208,14 +209,8 @@ def _publish(
     is_flag=True,
     help="Publish even if items published before are gone, and delete their objects.",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for a build of the same folder to finish.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+@wait_option
+@quiet_option
 def publish(
     config_path: Path,
     out: Path | None,
@@ -251,11 +246,7 @@ def check(config_path: Path, offline: bool, strict: bool) -> None:
 
 @cli.command()
 @config_option
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The folder to serve (default: [site] output in config.toml).",
-)
+@out_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--watch", is_flag=True, help="Rebuild whenever the content changes.")

@@ -119,8 +119,16 @@ def _single_opening(tzid: str, years: range) -> bytes:
     return _opening(cal)
 
 
-def series(project: Project, revisions: dict[str, Revision]) -> bytes:
-    """The whole series as one subscribable calendar: no METHOD, no calendar UID, no alarm."""
+def vevent_text(project: Project, event: Event, revision: Revision) -> str:
+    """One meeting's VEVENT as it stands in the series calendar."""
+    return bytes(_vevent(project, event, revision).to_ical()).decode("utf-8")
+
+
+def series(
+    project: Project, revisions: dict[str, Revision], vevents: list[str] | None = None
+) -> bytes:
+    """The whole series as one subscribable calendar: no METHOD, no calendar UID, no alarm.
+    ``vevents`` may hold each meeting's VEVENT text, as ``vevent_text`` gives it."""
     config = project.config.calendar
     assert config is not None
     cal = _calendar(config.timezone, _years(project.events))
@@ -129,8 +137,9 @@ def series(project: Project, revisions: dict[str, Revision]) -> bytes:
     cal.add("x-wr-timezone", config.timezone)
     cal.add("refresh-interval", config.refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(config.refresh))
-    events = [bytes(_vevent(project, e, revisions[e.uid]).to_ical()) for e in project.events]
-    return _opening(cal) + b"".join(events) + END
+    if vevents is None:
+        vevents = [vevent_text(project, e, revisions[e.uid]) for e in project.events]
+    return _opening(cal) + "".join(vevents).encode("utf-8") + END
 
 
 def single(project: Project, event: Event, revision: Revision) -> bytes:

@@ -4,6 +4,7 @@ ahead); no clock, no disk beyond the packaged template, no network."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode, urlsplit
@@ -13,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from castcal import ics, layout, notes, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Event, Project
+from castcal.state import fingerprint
 
 MONTHS = (
     "januar", "februar", "mars", "april", "mai", "juni",
@@ -134,11 +136,43 @@ _environment = Environment(
 )
 
 
-def render(project: Project, now: datetime) -> bytes:
+def render(
+    project: Project, now: datetime, before: dict[str, str] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The page, and the HTML of each episode and meeting in it, keyed by a fingerprint of
+    what it shows. ``before`` holds those of the last build: an item that did not change is
+    not rendered again."""
+    before = before or {}
+    parts: dict[str, str] = {}
+
+    def part(key: str, make: Callable[[], str]) -> str:
+        parts[key] = before.get(key) or make()
+        return parts[key]
+
     show = project.config.podcast
     feed_url = layout.url(project, layout.FEED)
     host_path = feed_url.split("://", 1)[1]
-    events = [_meeting_view(e) for e in project.events]
+    episode_template = _environment.get_template("episode.html.j2")
+    meeting_template = _environment.get_template("meeting.html.j2")
+
+    def episode_html(episode: Episode) -> str:
+        return part(
+            fingerprint("page-episode", project.fingerprint, episode.fingerprint),
+            lambda: str(episode_template.render(view=_episode_view(project, episode))),
+        )
+
+    def meeting_html(event: Event) -> str:
+        return part(
+            fingerprint("page-meeting", project.fingerprint, event.fingerprint),
+            lambda: str(meeting_template.render(view=_meeting_view(event))),
+        )
+
+    def meetings(events: list[Event]) -> list[str]:
+        return [meeting_html(e) for e in events]
+
+    newest_first = sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
+    episodes = [episode_html(e) for e in newest_first]
+
     calendar_url = layout.url(project, layout.CALENDAR)
     webcal = "webcal://" + calendar_url.split("://", 1)[1]
     html: str = _environment.get_template("index.html.j2").render(
@@ -152,17 +186,14 @@ def render(project: Project, now: datetime) -> bytes:
             (kind.title, layout.url(project, segments.feed_path(key)))
             for key, kind in show.segments.items()
         ],
-        episodes=[
-            _episode_view(project, e)
-            for e in sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
-        ],
+        episodes=episodes,
         calendar=project.config.calendar,
-        upcoming=[m for m in events if m.event.end >= now],
-        past=[m for m in reversed(events) if m.event.end < now],
+        upcoming=meetings([e for e in project.events if e.end >= now]),
+        past=meetings([e for e in reversed(project.events) if e.end < now]),
         calendar_url=calendar_url,
         webcal_url=webcal,
         google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
         atom_url=layout.url(project, layout.ATOM),
         site_host=urlsplit(project.base_url).hostname,
     )
-    return html.encode("utf-8")
+    return html.encode("utf-8"), parts

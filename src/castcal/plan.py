@@ -98,6 +98,7 @@ def outputs(
     now: datetime,
     segment_guids: dict[str, str],
     published: Published,
+    previous: Callable[[str], dict[str, Any]] = lambda name: {},
 ) -> Iterator[Planned]:
     """Every output in the order written: the files a feed points at, then the feeds and
     calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
@@ -152,9 +153,10 @@ def outputs(
         [(e.fingerprint, revisions[e.uid].sequence, str(revisions[e.uid].last_modified))
          for e in project.events],
     )  # fmt: skip
+    event_prints = {}
     for event in project.events:
         revision = revisions[event.uid]
-        event_print = fingerprint(
+        event_prints[event.uid] = event_print = fingerprint(
             "event", project.fingerprint, event.fingerprint, revision.sequence,
             str(revision.last_modified), str(revision.created),
         )  # fmt: skip
@@ -179,7 +181,7 @@ def outputs(
         "feeds",
         project.fingerprint,
         [e.fingerprint for e in project.episodes],
-        sorted(published.lengths.items()),
+        sorted(i for i in published.lengths.items() if i[0].startswith("audio/")),
         sorted(published.durations.items()),
         segment_guids,
     )
@@ -209,9 +211,19 @@ def outputs(
     if calendar is not None:
 
         def series() -> tuple[bytes, dict[str, Any]]:
+            """The series, reusing each meeting's VEVENT text from the last build where the
+            meeting did not change: a scheduled job re-renders only what changed."""
             from castcal import ics
 
-            return ics.series(project, revisions), {}
+            before = previous(layout.CALENDAR).get("events", {})
+            texts = {}
+            for event in project.events:
+                key = event_prints[event.uid]
+                texts[key] = before.get(key) or ics.vevent_text(
+                    project, event, revisions[event.uid]
+                )
+            joined = [texts[event_prints[e.uid]] for e in project.events]
+            return ics.series(project, revisions, joined), {"events": texts}
 
         def atom_feed() -> tuple[bytes, dict[str, Any]]:
             from castcal import atom
@@ -225,7 +237,8 @@ def outputs(
     def page() -> tuple[bytes, dict[str, Any]]:
         from castcal import page as show_page
 
-        return show_page.render(full, now), {}
+        data, parts = show_page.render(full, now, previous(layout.PAGE).get("parts"))
+        return data, {"parts": parts}
 
     yield Planned(layout.PAGE, fingerprint("page", feeds_print, calendar_print, upcoming), page)
 
