@@ -70,9 +70,14 @@ def load(config_path: Path, options: Options, *, strict: bool = False) -> Projec
                 output.write(root, [(CACHE.as_posix(), prober.cache_bytes())])
         return results
 
-    probes = state.Probes(root)
-    project = content.load(config_path, lookup, probes)
+    probes, loaded = state.Probes(root), state.Loaded(root)
+    project = content.load(config_path, lookup, probes, loaded)
     probes.save()
+    loaded.drop_except(
+        {f"episode:{e.id}" for e in project.episodes}
+        | {f"event:{e.id}.toml" for e in project.events}
+    )
+    loaded.save()
     if strict and project.warnings:
         raise ContentError(project.warnings)
     return project
@@ -153,16 +158,28 @@ def build(
         now = now or stamp_time()
         revisions = manifest.revise(published.revisions(), project.events, now)
         outputs = state.Outputs(out_dir)
-        facts = plan.Published()
-        items = plan.outputs(project, revisions, now, published.segment_guids, facts, outputs.extra)
-        try:
-            result = output.write_planned(out_dir, items, outputs, facts)
-        finally:
-            outputs.save()
-        # Only now that the manifest no longer lists them: files of removed items.
-        built = set(result.written + result.unchanged)
-        if built != set(outputs.entries):  # something is no longer built
-            outputs.forget(output.prune(out_dir, built))
-            outputs.forget(sorted(set(outputs.entries) - built))
-        outputs.save()
+        whole = state.fingerprint(
+            project.fingerprint,
+            [e.fingerprint for e in project.episodes],
+            [(e.fingerprint, e.uid, str(revisions[e.uid])) for e in project.events],
+            [e.id for e in project.events if e.end >= now],
+            published.segment_guids,
+        )
+        if outputs.all_fresh(whole):
+            result = output.WriteResult(unchanged=sorted(outputs.entries))
+        else:
+            facts = plan.Published()
+            items = plan.outputs(
+                project, revisions, now, published.segment_guids, facts, outputs.extra
+            )
+            try:
+                result = output.write_planned(out_dir, items, outputs, facts)
+            finally:
+                outputs.save()
+            # Only now that the manifest no longer lists them: files of removed items.
+            built = set(result.written + result.unchanged)
+            if built != set(outputs.entries):  # something is no longer built
+                outputs.forget(output.prune(out_dir, built))
+                outputs.forget(sorted(set(outputs.entries) - built))
+            outputs.save(whole)
     return BuildResult(project, out_dir, result.written, result.unchanged)

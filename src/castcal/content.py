@@ -18,20 +18,25 @@ from castcal.models import (
     Cover,
     Project,
 )
-from castcal.state import Probes, fingerprint
+from castcal.state import Loaded, Probes, fingerprint
 
 
 def load(
-    config_path: Path, remote: RemoteLookup | None = None, probes: Probes | None = None
+    config_path: Path,
+    remote: RemoteLookup | None = None,
+    probes: Probes | None = None,
+    loaded: Loaded | None = None,
 ) -> Project:
     """The whole project, or a ContentError naming every problem in it. ``remote`` looks
-    up the facts of audio given as URLs; ``probes`` remembers the facts of local files."""
+    up the facts of audio given as URLs; ``probes`` remembers the facts of local files and
+    ``loaded`` the episodes and meetings read before."""
     root = config_path.parent
     found = Collector(root)
     config = _load_config(config_path, found)
+    config_print = fingerprint(found.raw.get(config_path, b""))
     cover = _load_cover(root, config, found, probes) if config else None
-    episodes = load_episodes(root, config, found, remote, probes)
-    events = load_events(root, config, found)
+    episodes = load_episodes(root, config, found, remote, probes, loaded, config_print)
+    events = load_events(root, config, found, loaded, config_print)
     if found.problems or config is None or cover is None:
         raise ContentError(found.problems)
     return Project(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from castcal.loader import Collector, inside, listing, read_text, read_toml, validate
 from castcal.models import (
@@ -19,7 +20,7 @@ from castcal.models import (
     episode_guid,
     is_url,
 )
-from castcal.state import Probes, fingerprint
+from castcal.state import Loaded, Probes, fingerprint
 
 # Looks up remote enclosures: URL -> facts, or the reason it failed.
 RemoteLookup = Callable[[list[str]], dict[str, AudioFacts | str]]
@@ -55,30 +56,58 @@ def load_episodes(
     found: Collector,
     remote: RemoteLookup | None,
     probes: Probes | None = None,
+    loaded: Loaded | None = None,
+    config_print: str = "",
 ) -> list[Episode]:
     folder = root / "episodes"
     if not folder.is_dir():
         found.add(folder, "-", "the episodes/ folder is missing")
         return []
     drafts = []
+    reused: list[Episode] = []
     for path in listing(folder):
-        if path.is_dir():
-            draft = _read(path, config, found)
-            if draft is not None:
-                drafts.append(draft)
+        if not path.is_dir():
+            continue
+        hit = loaded.get(f"episode:{path.name}", config_print) if loaded else None
+        if hit is not None and config is not None:
+            reused.append(hit[0])
+            found.warnings.extend(hit[1])
+            continue
+        draft = _read(path, config, found)
+        if draft is not None:
+            drafts.append(draft)
     urls = sorted(
         {s for d in drafts for _, s in d.sources() if is_url(s)}
         | {s for d in drafts for _, _, s in d.segment_sources() if is_url(s)}
     )
     looked_up = remote(urls) if urls and remote is not None else {}
-    episodes = [
-        e for d in drafts if (e := _finish(d, config, found, looked_up, probes)) is not None
-    ]
+    episodes = reused
+    for draft in drafts:
+        warned = len(found.warnings)
+        episode = _finish(draft, config, found, looked_up, probes)
+        if episode is None:
+            continue
+        episodes.append(episode)
+        if loaded is not None and not any(m.remote for m in _all_media(episode)):
+            deps = [f"episodes/{episode.id}/{name}" for name in _files(episode)]
+            key = f"episode:{episode.id}"
+            loaded.put(key, config_print, deps, episode, found.warnings[warned:])
     # In publishing order, so a clash is reported on the newer episode, the one that
     # took a number or GUID already in use.
     episodes.sort(key=lambda e: (e.meta.published, e.id))
     _check_unique(episodes, found)
     return episodes
+
+
+def _all_media(episode: Episode) -> list[Media]:
+    return [episode.audio, *episode.alternates, *episode.segment_audio.values()]
+
+
+def _files(episode: Episode) -> list[str]:
+    """Every file in its folder an episode was read from."""
+    names = ["episode.toml", *(m.source for m in _all_media(episode))]
+    names += [n for n in (episode.meta.notes, episode.meta.transcript) if n]
+    return names
 
 
 def _read(folder: Path, config: Config | None, found: Collector) -> _Draft | None:
@@ -167,8 +196,12 @@ def _finish(
         ok = ok and transcript is not None
     if not ok or main is None or config is None:
         return None
-    sources = [m.model_dump() for m in media if m is not None]
+    sources: list[Any] = [m.model_dump() for m in media if m is not None]
     sources += [{kind: m.model_dump()} for kind, m in sorted(segment_audio.items())]
+    for item in [*media, *segment_audio.values()]:  # a replaced file, even of the same size
+        if item is not None and not item.remote:
+            stat = (folder / item.source).stat()
+            sources.append([item.source, stat.st_size, stat.st_mtime_ns])
     return Episode(
         id=folder.name,
         folder=folder,

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from castcal.loader import Collector, listing, read_toml, validate
 from castcal.models import SLUG, Calendar, Config, Event, EventMeta
-from castcal.state import fingerprint
+from castcal.state import Loaded, fingerprint
 
 
 def localize(naive: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
@@ -40,7 +40,13 @@ def _resolve(value: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return localize(value, zone)
 
 
-def load_events(root: Path, config: Config | None, found: Collector) -> list[Event]:
+def load_events(
+    root: Path,
+    config: Config | None,
+    found: Collector,
+    loaded: Loaded | None = None,
+    config_print: str = "",
+) -> list[Event]:
     folder = root / "events"
     if not folder.is_dir():
         return []
@@ -52,9 +58,16 @@ def load_events(root: Path, config: Config | None, found: Collector) -> list[Eve
         if path.suffix != ".toml" or not path.is_file():
             found.add(path, "-", "events/ holds one .toml file per meeting and nothing else")
             continue
+        key = f"event:{path.name}"
+        hit = loaded.get(key, config_print) if loaded is not None else None
+        if hit is not None and config is not None and config.calendar is not None:
+            events.append(hit[0])
+            continue
         event = _load_event(path, config, found)
         if event is not None:
             events.append(event)
+            if loaded is not None:
+                loaded.put(key, config_print, [f"events/{path.name}"], event, [])
     events.sort(key=lambda e: (e.start, e.id))
     seen: dict[str, Event] = {}
     for event in events:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
+import sys
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -49,8 +51,8 @@ def _load(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) and data.get("castcal") == __version__ else {}
 
 
-def _save(path: Path, entries: dict[str, Any]) -> None:
-    document = {"castcal": __version__, "entries": entries}
+def _save(path: Path, entries: dict[str, Any], **more: str) -> None:
+    document = {"castcal": __version__, "entries": entries, **more}
     data = (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
     with suppress(OSError):  # a cache not saved costs time on the next build, nothing else
         replace(path, data)
@@ -93,8 +95,24 @@ class Outputs:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.path = out_dir / OUTPUTS
-        self.entries: dict[str, Any] = _load(self.path).get("entries", {})
+        document = _load(self.path)
+        self.entries: dict[str, Any] = document.get("entries", {})
+        self.whole: str = document.get("whole", "")  # of all inputs of the last build
         self.changed = False
+
+    def all_fresh(self, whole: str) -> bool:
+        """True if the last build had exactly these inputs and left every file untouched:
+        then there is nothing to do, not even to plan."""
+        if not self.entries or whole != self.whole:
+            return False
+        for name, entry in self.entries.items():
+            try:
+                stat = (self.out_dir / name).stat()
+            except OSError:
+                return False
+            if entry["size"] != stat.st_size or entry["mtime"] != stat.st_mtime_ns:
+                return False
+        return True
 
     def fresh(self, name: str, print_: str) -> bool:
         """True if ``name`` was made from inputs with this fingerprint and is untouched."""
@@ -126,6 +144,72 @@ class Outputs:
             if self.entries.pop(name, None) is not None:
                 self.changed = True
 
+    def save(self, whole: str = "") -> None:
+        if self.changed or whole != self.whole:
+            self.whole = whole
+            _save(self.path, self.entries, whole=whole)
+
+
+LOADED = Path(".castcal-cache") / "loaded.pickle"
+
+
+class Loaded:
+    """Episodes and meetings as the loader made them, valid while every file they were read
+    from keeps its size and mtime and config.toml is the same: a build with nothing changed
+    then neither parses nor validates them again.
+
+    Stored with pickle in the project's own cache folder, written only by castcal, and
+    thrown away whole if it was written by another castcal or Python version.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = root / LOADED
+        self.entries: dict[str, tuple[list[tuple[str, int, int]], str, Any, list[Any]]] = {}
+        self.changed = False
+        try:
+            header, entries = pickle.loads(self.path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return
+        except ImportError:
+            return
+        if header == self._header():
+            self.entries = entries
+
+    @staticmethod
+    def _header() -> tuple[str, str]:
+        return __version__, sys.version
+
+    def _stamp(self, relative: str) -> tuple[str, int, int] | None:
+        try:
+            stat = (self.root / relative).stat()
+        except OSError:
+            return None
+        return relative, stat.st_size, stat.st_mtime_ns
+
+    def get(self, key: str, config: str) -> tuple[Any, list[Any]] | None:
+        """The object stored under ``key`` and the warnings it came with, if still valid."""
+        entry = self.entries.get(key)
+        if entry is None or entry[1] != config:
+            return None
+        for relative, size, mtime in entry[0]:
+            if self._stamp(relative) != (relative, size, mtime):
+                return None
+        return entry[2], entry[3]
+
+    def put(self, key: str, config: str, deps: list[str], value: Any, warnings: list[Any]) -> None:
+        stamps = [s for d in deps if (s := self._stamp(d)) is not None]
+        if len(stamps) == len(deps):
+            self.entries[key] = (stamps, config, value, warnings)
+            self.changed = True
+
+    def drop_except(self, keys: set[str]) -> None:
+        for key in set(self.entries) - keys:
+            del self.entries[key]
+            self.changed = True
+
     def save(self) -> None:
         if self.changed:
-            _save(self.path, self.entries)
+            data = pickle.dumps((self._header(), self.entries), protocol=pickle.HIGHEST_PROTOCOL)
+            with suppress(OSError):
+                replace(self.path, data)

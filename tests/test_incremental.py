@@ -1,0 +1,79 @@
+"""The caches behind fast rebuilds only ever save work: any change of an input reaches
+every output made from it, and without the caches the output is the same."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from mutagen.id3 import ID3
+
+from tests.conftest import Run, snapshot
+
+
+def build(project: Path, castcal: Callable[..., Run]) -> Run:
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def contents(feeds: Path) -> dict[str, str]:
+    return {name: digest for name, (digest, _) in snapshot(feeds).items()}
+
+
+def test_a_config_change_reaches_feeds_and_tags(project: Path, castcal: Callable[..., Run]) -> None:
+    build(project, castcal)
+    config = project / "config.toml"
+    config.write_text(
+        config.read_text().replace('title = "Difis endringspodd"', 'title = "Endringspodden"')
+    )
+    build(project, castcal)
+    feeds = project / "feeds"
+    assert "<title>Endringspodden</title>" in (feeds / "podcast.xml").read_text()
+    tags = ID3(feeds / "audio/hva-er-endringsledelse.mp3")  # type: ignore[no-untyped-call]
+    assert str(tags["TALB"]) == "Endringspodden"
+    assert "Endringspodden: Endringsnemda" in (feeds / "endringsnemda.xml").read_text()
+
+
+def test_replacing_audio_with_the_same_size_is_seen(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    build(project, castcal)
+    first = project / "episodes/hva-er-endringsledelse/audio.mp3"
+    second = project / "episodes/digital-transformasjon/audio.mp3"
+    data = bytearray(first.read_bytes())
+    data[-200] ^= 0xFF  # same size; a new mtime
+    first.write_bytes(bytes(data))
+    before = contents(project / "feeds")
+    build(project, castcal)
+    after = contents(project / "feeds")
+    assert after["audio/hva-er-endringsledelse.mp3"] != before["audio/hva-er-endringsledelse.mp3"]
+    assert after["audio/digital-transformasjon.mp3"] == before["audio/digital-transformasjon.mp3"]
+    assert second.exists()
+
+
+def test_without_caches_the_output_is_the_same(
+    project: Path, castcal: Callable[..., Run], tmp_path: Path
+) -> None:
+    build(project, castcal)
+    toml = project / "episodes/hva-er-endringsledelse/episode.toml"
+    toml.write_text(toml.read_text().replace('start = "0:11"', 'start = "0:12"'))
+    build(project, castcal)
+    warm = contents(project / "feeds")
+    shutil.rmtree(project / ".castcal-cache")
+    (project / "feeds/.castcal-state.json").unlink()
+    result = build(project, castcal)
+    assert "0 files written" in result.stdout
+    assert contents(project / "feeds") == warm
+
+
+def test_damaged_caches_are_ignored(project: Path, castcal: Callable[..., Run]) -> None:
+    build(project, castcal)
+    before = contents(project / "feeds")
+    for cache in (project / ".castcal-cache").iterdir():
+        cache.write_bytes(b"\x80\x04 not what it was")
+    (project / "feeds/.castcal-state.json").write_text("{ not json")
+    result = build(project, castcal)
+    assert "0 files written" in result.stdout
+    assert contents(project / "feeds") == before
