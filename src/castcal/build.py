@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from castcal import content, guard, manifest, output, plan, segments, state
-from castcal.errors import ContentError, OutputError, RemoteError, UsageError
+from castcal.errors import ContentError, RemoteError, UsageError
 from castcal.models import AudioFacts, Project
 
 if TYPE_CHECKING:
@@ -66,8 +66,8 @@ def load(config_path: Path, options: Options, *, strict: bool = False) -> Projec
             if options.client is None:
                 client.close()
         if not options.offline:
-            with suppress(OutputError):  # the cache only saves time; never fail on it
-                output.write(root, [(CACHE.as_posix(), prober.cache_bytes())])
+            with suppress(OSError):  # the cache only saves time; never fail on it
+                output.replace(root / CACHE, prober.cache_bytes())
         return results
 
     probes, loaded = state.Probes(root), state.Loaded(root)
@@ -158,20 +158,23 @@ def build(
         now = now or stamp_time()
         revisions = manifest.revise(published.revisions(), project.events, now)
         outputs = state.Outputs(out_dir)
+        # Each segment feed's podcast:guid: the published one, else derived from its URL.
+        guids = {
+            kind: published.segment_guids.get(kind) or segments.feed_guid(project, kind)
+            for kind in project.config.podcast.segments
+        }
         whole = state.fingerprint(
             project.fingerprint,
             [e.fingerprint for e in project.episodes],
             [(e.fingerprint, e.uid, str(revisions[e.uid])) for e in project.events],
             [e.id for e in project.events if e.end >= now],
-            published.segment_guids,
+            guids,
         )
         if outputs.all_fresh(whole):
             result = output.WriteResult(unchanged=sorted(outputs.entries))
         else:
             facts = plan.Published()
-            items = plan.outputs(
-                project, revisions, now, published.segment_guids, facts, outputs.extra
-            )
+            items = plan.outputs(project, revisions, now, guids, facts, outputs.extra)
             try:
                 result = output.write_planned(out_dir, items, outputs, facts)
             finally:

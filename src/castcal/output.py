@@ -1,17 +1,15 @@
 """The one writer: atomic, write-if-changed file output, and the build lock.
 
-Each file is written to a temporary file in its destination folder, fsynced and renamed
-over the old one, so a reader (or a crash) sees the whole old file or the whole new one,
-never half of either. A file whose bytes would not change is not touched at all.
+Each file is written to a temporary file in its destination folder, made durable, and
+renamed over the old one, so a reader (or a crash) sees the whole old file or the whole new
+one, never half of either. A file whose bytes would not change is not touched at all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import filecmp
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,18 +26,11 @@ if TYPE_CHECKING:
 
 LOCK_NAME = ".castcal.lock"
 
-# What a file holds: bytes rendered in memory, or a source file copied as it is.
-Content = bytes | Path
-
 
 @dataclass
 class WriteResult:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-    def add(self, other: WriteResult) -> None:
-        self.written += other.written
-        self.unchanged += other.unchanged
 
 
 def _mode() -> int:
@@ -48,10 +39,8 @@ def _mode() -> int:
     return 0o666 & ~umask
 
 
-def _same(dest: Path, content: Content) -> bool:
+def _same(dest: Path, content: bytes) -> bool:
     try:
-        if isinstance(content, Path):
-            return filecmp.cmp(dest, content, shallow=False)
         return dest.stat().st_size == len(content) and dest.read_bytes() == content
     except FileNotFoundError:
         return False
@@ -73,18 +62,14 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def replace(dest: Path, content: Content) -> None:
+def replace(dest: Path, content: bytes) -> None:
     """Write ``content`` to ``dest`` atomically: temp file, fsync, rename, fsync folder."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            if isinstance(content, Path):
-                with content.open("rb") as source:
-                    shutil.copyfileobj(source, out, 1 << 20)
-            else:
-                out.write(content)
+            out.write(content)
             out.flush()
             os.fsync(out.fileno())
         tmp.chmod(_mode())
@@ -93,22 +78,6 @@ def replace(dest: Path, content: Content) -> None:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(dest.parent)
-
-
-def write(out_dir: Path, files: Iterable[tuple[str, Content]]) -> WriteResult:
-    """Write each (relative path, content) in order, skipping files already up to date."""
-    result = WriteResult()
-    for relative, content in files:
-        dest = out_dir / relative
-        if _same(dest, content):
-            result.unchanged.append(relative)
-            continue
-        try:
-            replace(dest, content)
-        except OSError as exc:
-            raise _output_error(dest, exc) from exc
-        result.written.append(relative)
-    return result
 
 
 def _stage(dest: Path, data: bytes) -> Path:

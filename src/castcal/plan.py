@@ -96,7 +96,7 @@ def outputs(
     project: Project,
     revisions: dict[str, manifest.Revision],
     now: datetime,
-    segment_guids: dict[str, str],
+    segment_guids: dict[str, str],  # every kind's podcast:guid
     published: Published,
     previous: Callable[[str], dict[str, Any]] = lambda name: {},
 ) -> Iterator[Planned]:
@@ -105,9 +105,6 @@ def outputs(
     need the lengths of the audio written before them."""
     show = project.config.podcast
     # Each segment feed's podcast:guid: the published one, else derived from its URL.
-    segment_guids = {
-        k: segment_guids.get(k) or segments.feed_guid(project, k) for k in show.segments
-    }
     tag_print = _tag_print(project)
     cover = project.cover
     yield Planned(layout.cover(project), fingerprint("cover", cover.name), lambda: (cover.data, {}))
