@@ -46,16 +46,9 @@ def _same(dest: Path, content: bytes) -> bool:
         return False
 
 
-def _fsync_file(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """fsync a file or a folder by name."""
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -64,20 +57,14 @@ def _fsync_dir(folder: Path) -> None:
 
 def replace(dest: Path, content: bytes) -> None:
     """Write ``content`` to ``dest`` atomically: temp file, fsync, rename, fsync folder."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
+    tmp = _stage(dest, content)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.chmod(_mode())
+        _fsync(tmp)
         tmp.replace(dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(dest.parent)
+    _fsync(dest.parent)
 
 
 def _stage(dest: Path, data: bytes) -> Path:
@@ -132,7 +119,7 @@ def write_planned(
             os.sync()  # every staged file durable before any of them is renamed into place
             for tmp, item, _ in staged:  # cheap once synced, and it reports a failed write
                 try:
-                    _fsync_file(tmp)
+                    _fsync(tmp)
                 except OSError as exc:
                     raise _output_error(out_dir / item.name, exc) from exc
         folders = set()
@@ -148,7 +135,7 @@ def write_planned(
             result.written.append(item.name)
             folders.add(dest.parent)
         for folder in sorted(folders):
-            _fsync_dir(folder)
+            _fsync(folder)
     finally:
         for tmp, _, _ in staged:
             tmp.unlink(missing_ok=True)
