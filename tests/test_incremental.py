@@ -77,3 +77,15 @@ def test_damaged_caches_are_ignored(project: Path, castcal: Callable[..., Run]) 
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == before
+
+
+def test_a_moved_project_does_not_reuse_old_paths(
+    project: Path, castcal: Callable[..., Run], tmp_path: Path
+) -> None:
+    build(project, castcal)
+    moved = tmp_path / "moved"
+    shutil.copytree(project, moved, copy_function=shutil.copy2)  # sizes and mtimes kept
+    shutil.rmtree(project)
+    (moved / "feeds/audio/digital-transformasjon.mp3").unlink()  # to be made again
+    build(moved, castcal)
+    assert (moved / "feeds/audio/digital-transformasjon.mp3").is_file()

@@ -176,9 +176,9 @@ class Loaded:
         if header == self._header():
             self.entries = entries
 
-    @staticmethod
-    def _header() -> tuple[str, str]:
-        return __version__, sys.version
+    def _header(self) -> tuple[str, str, str]:
+        # The models hold absolute paths: a project moved elsewhere starts afresh.
+        return __version__, sys.version, str(self.root.resolve())
 
     def _stamp(self, relative: str) -> tuple[str, int, int] | None:
         try:
