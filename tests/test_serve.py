@@ -90,13 +90,10 @@ TRAVERSALS = [
 def test_nothing_outside_the_folder_and_no_listings(served: tuple[str, Path]) -> None:
     url, feeds = served
     (feeds / "link-out").symlink_to(feeds.parent / "config.toml")
-    base = url.rstrip("/")
     secret = (feeds.parent / "config.toml").read_bytes()
     with httpx.Client() as client:
         for path in TRAVERSALS:
-            request = client.build_request("GET", base)
-            request.url = httpx.URL(base + path)  # sent as written, not normalised
-            raw = httpx.URL(url).copy_with(raw_path=path.encode())
+            raw = httpx.URL(url).copy_with(raw_path=path.encode())  # sent as written
             response = client.send(client.build_request("GET", raw))
             assert response.status_code in (400, 404), (path, response.status_code)
             assert b"[site]" not in response.content and secret not in response.content

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -177,7 +177,6 @@ def render(
     webcal = "webcal://" + calendar_url.split("://", 1)[1]
     html: str = _environment.get_template("index.html.j2").render(
         show=show,
-        project=project,
         cover=layout.cover(project),
         cover_size=project.cover.size,
         feed_url=feed_url,
@@ -194,6 +193,5 @@ def render(
         webcal_url=webcal,
         google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
         atom_url=layout.url(project, layout.ATOM),
-        site_host=urlsplit(project.base_url).hostname,
     )
     return html.encode("utf-8"), parts

@@ -41,23 +41,6 @@ def _tag_print(project: Project) -> str:
     return fingerprint(show.title, show.author, project.cover.name, segment_titles)
 
 
-def _tag_info(project: Project, episode: Episode) -> Any:
-    from castcal import tagging
-
-    show = project.config.podcast
-    return tagging.TagInfo(
-        title=episode.meta.title,
-        artist=show.author,
-        album=show.title,
-        year=episode.meta.published.year,
-        track=episode.meta.number,
-        cover=project.cover.data,
-        cover_mime=project.cover.mime,
-        toc_title=episode.meta.title,
-        chapters=tuple(chapters(show, episode)),
-    )
-
-
 def _tagged(
     project: Project, episode: Episode, item: Media
 ) -> Callable[[], tuple[bytes, dict[str, Any]]]:
@@ -65,7 +48,15 @@ def _tagged(
         from castcal import tagging
 
         source = (episode.folder / item.source).read_bytes()
-        return tagging.tag(source, item.facts.extension, _tag_info(project, episode)), {}
+        show = project.config.podcast
+        info = tagging.info_for(
+            project,
+            episode,
+            title=episode.meta.title,
+            album=show.title,
+            chapters=tuple(chapters(show, episode)),
+        )
+        return tagging.tag(source, item.facts.extension, info), {}
 
     return produce
 

@@ -15,7 +15,7 @@ from castcal import layout
 from castcal.models import PODCAST_NAMESPACE, AudioFacts, Episode, Project, podcast_guid
 
 if TYPE_CHECKING:
-    from castcal import mp3cut, tagging
+    from castcal import mp3cut
     from castcal.rss import Feed
 
 
@@ -63,23 +63,6 @@ def title(planned: Planned) -> str:
     return f"{episode_title}: {segment.title}" if segment.title else episode_title
 
 
-def _tags(project: Project, planned: Planned) -> tagging.TagInfo:
-    from castcal import tagging
-
-    show = project.config.podcast
-    return tagging.TagInfo(
-        title=title(planned),
-        artist=show.author,
-        album=f"{show.title}: {show.segments[planned.kind].title}",
-        year=planned.episode.meta.published.year,
-        track=planned.episode.meta.number,
-        cover=project.cover.data,
-        cover_mime=project.cover.mime,
-        toc_title=title(planned),
-        chapters=(),
-    )
-
-
 def target(planned: Planned) -> tuple[str, str] | None:
     """Where a segment's file is published, and its extension; None for a segment whose
     own file is hosted elsewhere."""
@@ -109,7 +92,15 @@ def render(
             cuts[episode.id] = mp3cut.cut(source, [s.start for s in episode.meta.segments])
         cut = cuts[episode.id][planned.index]
         data, extension, duration = cut.data, "mp3", cut.duration
-    return tagging.tag(data, extension, _tags(project, planned)), duration
+    show = project.config.podcast
+    info = tagging.info_for(
+        project,
+        episode,
+        title=title(planned),
+        album=f"{show.title}: {show.segments[planned.kind].title}",
+        chapters=(),
+    )
+    return tagging.tag(data, extension, info), duration
 
 
 def published(planned: Planned, path: str, length: int, duration: float) -> Published:

@@ -29,6 +29,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
 from castcal.chapters import Chapter, npt
+from castcal.models import Episode, Project
 from castcal.mpeg import audio_end, audio_start
 
 
@@ -43,6 +44,24 @@ class TagInfo:
     cover_mime: str
     toc_title: str
     chapters: tuple[Chapter, ...]
+
+
+def info_for(
+    project: Project, episode: Episode, *, title: str, album: str, chapters: tuple[Chapter, ...]
+) -> TagInfo:
+    """The tags of one published file of ``episode``: the whole episode or a segment."""
+    show = project.config.podcast
+    return TagInfo(
+        title=title,
+        artist=show.author,
+        album=album,
+        year=episode.meta.published.year,
+        track=episode.meta.number,
+        cover=project.cover.data,
+        cover_mime=project.cover.mime,
+        toc_title=title,
+        chapters=chapters,
+    )
 
 
 def tag(data: bytes, extension: str, info: TagInfo) -> bytes:
