@@ -74,7 +74,8 @@ def load(config_path: Path, options: Options, *, strict: bool = False) -> Projec
     project = content.load(config_path, lookup, probes, loaded)
     probes.save()
     loaded.drop_except(
-        {f"episode:{e.id}" for e in project.episodes}
+        {content.CONFIG_KEY}
+        | {f"episode:{e.id}" for e in project.episodes}
         | {f"event:{e.id}.toml" for e in project.events}
     )
     loaded.save()

@@ -20,6 +20,8 @@ from castcal.models import (
 )
 from castcal.state import Loaded, Probes, fingerprint
 
+CONFIG_KEY = "config"  # config.toml's entry in the Loaded cache
+
 
 def load(
     config_path: Path,
@@ -32,14 +34,15 @@ def load(
     ``loaded`` the episodes and meetings read before."""
     root = config_path.parent
     found = Collector(root)
-    config = _load_config(config_path, found)
+    config = _load_config(config_path, found, loaded)
     config_print = fingerprint(found.raw.get(config_path, b""))
     cover = _load_cover(root, config, found, probes) if config else None
     episodes = load_episodes(root, config, found, remote, probes, loaded, config_print)
     events = load_events(root, config, found, loaded, config_print)
     if found.problems or config is None or cover is None:
         raise ContentError(found.problems)
-    return Project(
+    # Every part is validated already; validating the whole again would only cost time.
+    return Project.model_construct(
         root=root,
         config=config,
         cover=cover,
@@ -59,14 +62,23 @@ def load_config(config_path: Path) -> Config:
     return config
 
 
-def _load_config(path: Path, found: Collector) -> Config | None:
+def _load_config(path: Path, found: Collector, loaded: Loaded | None = None) -> Config | None:
     data = read_toml(path, found)
     if data is None:
         return None
     if not data:
         found.add(path, "-", "the file is empty; see the README for what config.toml holds")
         return None
-    return validate(Config, data, path, found)
+    # The same bytes validate to the same Config: reuse the one validated last time.
+    print_ = fingerprint(found.raw[path])
+    hit = loaded.get(CONFIG_KEY, print_) if loaded is not None else None
+    if hit is not None:
+        config: Config = hit[0]
+        return config
+    validated = validate(Config, data, path, found)
+    if validated is not None and loaded is not None:
+        loaded.put(CONFIG_KEY, print_, [], validated, [])
+    return validated
 
 
 def _load_cover(
@@ -86,7 +98,7 @@ def _load_cover(
     key = f"cover:{name}"
     cached = probes.get(key, path) if probes is not None else None
     if cached is not None:
-        return Cover(data=data, **cached)
+        return Cover.model_construct(data=data, **cached)  # as checked when first seen
     problem, cover = check_cover(data, path.suffix.lower())
     if problem:
         found.add(path, "podcast.image", problem)

@@ -64,7 +64,9 @@ def revise(
     or title bumps SEQUENCE by one; any change moves LAST-MODIFIED to ``now``."""
     revisions = {}
     for event in events:
-        significant, content = significant_hash(event), content_hash(event)
+        significant, content = event.hashes
+        if not significant:  # an event not made by the loader
+            significant, content = significant_hash(event), content_hash(event)
         old = previous.get(event.uid)
         if old is None:
             revisions[event.uid] = Revision(0, now, now, significant, content)
@@ -81,7 +83,9 @@ def _stamp(value: datetime) -> str:
 
 
 def _parse_stamp(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    if len(value) != 20 or not value.endswith("Z"):
+        raise ValueError(f"{value!r} is not a UTC time like 2017-03-03T08:00:00Z")
+    return datetime.fromisoformat(value)
 
 
 def dump(

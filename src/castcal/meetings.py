@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from castcal import manifest
 from castcal.loader import Collector, listing, read_toml, validate
 from castcal.models import SLUG, Calendar, Config, Event, EventMeta
 from castcal.state import Loaded, fingerprint
@@ -103,7 +104,7 @@ def _load_event(path: Path, config: Config | None, found: Collector) -> Event | 
     if end is None:
         return None
     host = urlsplit(config.site.base_url).hostname or "castcal"
-    return Event(
+    event = Event(
         id=path.stem,
         meta=meta,
         uid=meta.uid or f"{path.stem}@{host}",
@@ -112,6 +113,9 @@ def _load_event(path: Path, config: Config | None, found: Collector) -> Event | 
         location=meta.location or calendar.location,
         fingerprint=fingerprint(found.raw.get(path, b"")),
     )
+    # Hashed once here and cached with the event, not on every build.
+    hashes = (manifest.significant_hash(event), manifest.content_hash(event))
+    return event.model_copy(update={"hashes": hashes})
 
 
 def _end(

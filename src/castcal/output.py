@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock, Timeout
-
 from castcal.errors import LockedError, OutputError
 
 if TYPE_CHECKING:
@@ -55,16 +53,20 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def replace(dest: Path, content: bytes) -> None:
-    """Write ``content`` to ``dest`` atomically: temp file, fsync, rename, fsync folder."""
+def replace(dest: Path, content: bytes, *, durable: bool = True) -> None:
+    """Write ``content`` to ``dest`` atomically: temp file, fsync, rename, fsync folder.
+    A cache, which only saves time, is not worth the fsyncs (``durable=False``): a reader
+    still sees the whole old file or the whole new one."""
     tmp = _stage(dest, content)
     try:
-        _fsync(tmp)
+        if durable:
+            _fsync(tmp)
         tmp.replace(dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync(dest.parent)
+    if durable:
+        _fsync(dest.parent)
 
 
 def _stage(dest: Path, data: bytes) -> Path:
@@ -185,6 +187,8 @@ def locked(out_dir: Path, wait: float) -> Iterator[None]:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _output_error(out_dir, exc) from exc
+    from filelock import FileLock, Timeout
+
     lock = FileLock(out_dir / LOCK_NAME, timeout=wait)
     try:
         lock.acquire()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import sys
 from contextlib import suppress
@@ -55,7 +56,7 @@ def _save(path: Path, entries: dict[str, Any], **more: str) -> None:
     document = {"castcal": __version__, "entries": entries, **more}
     data = (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
     with suppress(OSError):  # a cache not saved costs time on the next build, nothing else
-        replace(path, data)
+        replace(path, data, durable=False)
 
 
 class Probes:
@@ -95,6 +96,7 @@ class Outputs:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.path = out_dir / OUTPUTS
+        self.prefix = f"{out_dir}{os.sep}"  # os.stat on strings: thousands of files
         document = _load(self.path)
         self.entries: dict[str, Any] = document.get("entries", {})
         self.whole: str = document.get("whole", "")  # of all inputs of the last build
@@ -105,25 +107,19 @@ class Outputs:
         then there is nothing to do, not even to plan."""
         if not self.entries or whole != self.whole:
             return False
-        for name, entry in self.entries.items():
-            try:
-                stat = (self.out_dir / name).stat()
-            except OSError:
-                return False
-            if entry["size"] != stat.st_size or entry["mtime"] != stat.st_mtime_ns:
-                return False
-        return True
+        return all(self._untouched(name, entry) for name, entry in self.entries.items())
+
+    def _untouched(self, name: str, entry: dict[str, Any]) -> bool:
+        try:
+            stat = os.stat(f"{self.prefix}{name}")  # noqa: PTH116 (no Path per file)
+        except OSError:
+            return False
+        return bool(entry["size"] == stat.st_size and entry["mtime"] == stat.st_mtime_ns)
 
     def fresh(self, name: str, print_: str) -> bool:
         """True if ``name`` was made from inputs with this fingerprint and is untouched."""
         entry = self.entries.get(name)
-        if entry is None or entry["fingerprint"] != print_:
-            return False
-        try:
-            stat = (self.out_dir / name).stat()
-        except OSError:
-            return False
-        return bool(entry["size"] == stat.st_size and entry["mtime"] == stat.st_mtime_ns)
+        return entry is not None and entry["fingerprint"] == print_ and self._untouched(name, entry)
 
     def extra(self, name: str) -> dict[str, Any]:
         extra: dict[str, Any] = self.entries.get(name, {}).get("extra", {})
@@ -182,7 +178,7 @@ class Loaded:
 
     def _stamp(self, relative: str) -> tuple[str, int, int] | None:
         try:
-            stat = (self.root / relative).stat()
+            stat = os.stat(f"{self.root}{os.sep}{relative}")  # noqa: PTH116 (as above)
         except OSError:
             return None
         return relative, stat.st_size, stat.st_mtime_ns
@@ -212,4 +208,4 @@ class Loaded:
         if self.changed:
             data = pickle.dumps((self._header(), self.entries), protocol=pickle.HIGHEST_PROTOCOL)
             with suppress(OSError):
-                replace(self.path, data)
+                replace(self.path, data, durable=False)
