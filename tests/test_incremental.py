@@ -3,12 +3,14 @@ every output made from it, and without the caches the output is the same."""
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from mutagen.id3 import ID3
 
+from castcal.models import Strict
 from tests.conftest import Run, snapshot
 
 
@@ -89,3 +91,24 @@ def test_a_moved_project_does_not_reuse_old_paths(
     (moved / "feeds/audio/digital-transformasjon.mp3").unlink()  # to be made again
     build(moved, castcal)
     assert (moved / "feeds/audio/digital-transformasjon.mp3").is_file()
+
+
+def test_a_cache_made_for_other_models_is_ignored(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """The same castcal version with changed models (an editable install, a development
+    build) must not unpickle objects of the old ones."""
+    build(project, castcal)
+    before = contents(project / "feeds")
+    cache = project / ".castcal-cache/loaded.pickle"
+    old_header = pickle.loads(cache.read_bytes())[0]
+
+    class Added(Strict):  # a model the cache was not made with
+        added: int = 0
+
+    result = build(project, castcal)
+    assert "0 files written" in result.stdout
+    assert contents(project / "feeds") == before
+    new_header = pickle.loads(cache.read_bytes())[0]
+    assert new_header != old_header  # the cache was made afresh
+    assert "Added(added)" in new_header[-1]

@@ -40,6 +40,16 @@ class Strict(BaseModel):
         return _restore, (type(self), self.__dict__, fields_set)
 
 
+def shape() -> str:
+    """The name and fields of every model, as one string: what a pickle of them assumes."""
+    models, seen = [Strict], []
+    while models:
+        model = models.pop()
+        seen.append(f"{model.__name__}({','.join(model.model_fields)})")
+        models.extend(model.__subclasses__())
+    return ";".join(sorted(seen))
+
+
 def _restore(cls: type[Strict], values: dict[str, Any], fields_set: set[str] | None = None) -> Any:
     model = cls.__new__(cls)
     object.__setattr__(model, "__dict__", values)

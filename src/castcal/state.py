@@ -172,9 +172,12 @@ class Loaded:
         if header == self._header():
             self.entries = entries
 
-    def _header(self) -> tuple[str, str, str]:
-        # The models hold absolute paths: a project moved elsewhere starts afresh.
-        return __version__, sys.version, str(self.root.resolve())
+    def _header(self) -> tuple[str, str, str, str]:
+        # The models hold absolute paths: a project moved elsewhere starts afresh. Their
+        # shape is in it too, so a changed model never meets a pickle of the old one.
+        from castcal.models import shape
+
+        return __version__, sys.version, str(self.root.resolve()), shape()
 
     def _stamp(self, relative: str) -> tuple[str, int, int] | None:
         try:
