@@ -6,7 +6,7 @@ import json
 import shutil
 import struct
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import feedparser
@@ -16,7 +16,7 @@ from lxml import etree
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 
-from castcal import audio
+from castcal import audio, id3
 from castcal.build import build
 from tests.conftest import DATA, Run, need_program, snapshot
 
@@ -187,13 +187,13 @@ def test_crash_while_tagging_leaves_the_old_copy(
     before = snapshot(project / "feeds")
     toml = project / EP / "episode.toml"
     toml.write_text(toml.read_text().replace("Hva er endringsledelse?", "Hva er ledelse?", 1))
-    original_save = ID3.save
+    original_tag = id3.tag
 
-    def crashing_save(self: ID3, *args: object, **kwargs: object) -> None:
-        original_save(self, *args, **kwargs)  # the tag is half in place ...
+    def crashing_tag(frames: Sequence[bytes]) -> bytes:
+        original_tag(frames)  # the tag is made ...
         raise RuntimeError("simulated crash while tagging")  # ... when the process dies
 
-    monkeypatch.setattr(ID3, "save", crashing_save)
+    monkeypatch.setattr(id3, "tag", crashing_tag)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(project / "config.toml")
     assert snapshot(project / "feeds") == before  # no partial file, the old copy intact
@@ -209,3 +209,22 @@ def test_up_to_date_copies_are_not_rewritten(project: Path, castcal: Callable[..
     # the three feeds and the page carry the notes; no audio is rewritten
     assert result.exit_code == 0 and "; 4 files written" in result.stdout
     assert snapshot(audio_dir) == before
+
+
+def test_id3_text_outside_latin1_reads_back(tmp_path: Path) -> None:
+    """v2.3 has no UTF-8: text goes as UTF-16, and mutagen reads back exactly what went in."""
+    title = "Endring – på godt og vondt 🎙"
+    frames = [
+        id3.text_frame(b"TIT2", title),
+        *id3.chapter_frames("Innhold", [id3.Chapter("ch00", 0, 1500, "Sak: æøå ÆØÅ")]),
+        id3.picture_frame("image/png", b"\x89PNG not really"),
+    ]
+    path = tmp_path / "tagged.mp3"
+    path.write_bytes(id3.tag(frames) + (AUDIO / "cbr_info.mp3").read_bytes())
+    tags = ID3(path)
+    assert str(tags["TIT2"]) == title
+    (chapter,) = tags.getall("CHAP")
+    assert (chapter.start_time, chapter.end_time) == (0, 1500)
+    assert str(chapter.sub_frames["TIT2"]) == "Sak: æøå ÆØÅ"
+    assert tags.getall("APIC")[0].data == b"\x89PNG not really"
+    assert mutagen.File(path).info.length > 0  # the audio after the tag is found

@@ -4,14 +4,14 @@ news reader. Pure, like the other renderers: times come from the meetings' revis
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from feedgen.feed import FeedGenerator
-
-from castcal import ics, layout
+from castcal import ics, layout, xmlparts
 from castcal.manifest import Revision
 from castcal.models import Event, Project
 from castcal.page import norwegian_date
+from castcal.state import fingerprint
 
 
 def entry_id(event: Event) -> str:
@@ -29,7 +29,20 @@ def _text(event: Event) -> str:
     return "\n".join(lines)
 
 
-def render(project: Project, revisions: dict[str, Revision]) -> bytes:
+def entry_key(project: Project, event: Event, revision: Revision) -> str:
+    """A fingerprint of everything an entry's XML is made from."""
+    stamps = [str(revision.created), str(revision.last_modified)]
+    return fingerprint("atom-entry", project.fingerprint, event.id, event.fingerprint, stamps)
+
+
+def render(
+    project: Project, revisions: dict[str, Revision], before: Mapping[str, str] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The feed, and each entry's XML keyed by ``entry_key``; ``before`` holds those of the
+    last build, so only new and changed meetings are rendered."""
+    from feedgen.feed import FeedGenerator
+    from lxml import etree
+
     calendar = project.config.calendar
     assert calendar is not None
     feed_url = layout.url(project, layout.ATOM)
@@ -44,9 +57,21 @@ def render(project: Project, revisions: dict[str, Revision]) -> bytes:
     fg.generator("castcal")
     stamps = [revisions[e.uid].last_modified for e in project.events]
     fg.updated(max(stamps, default=datetime(1970, 1, 1, tzinfo=UTC)))
-    for event in sorted(project.events, key=lambda e: (e.start, e.id), reverse=True):
+    document: bytes = fg.atom_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+    before = before or {}
+    parts: dict[str, str] = {}
+    parent = None  # the feed element, to serialize new entries in
+    newest_first = sorted(project.events, key=lambda e: (e.start, e.id), reverse=True)
+    keys = [entry_key(project, e, revisions[e.uid]) for e in newest_first]
+    for key, event in zip(keys, newest_first, strict=True):
+        if key in before:
+            parts[key] = before[key]
+            continue
+        if parent is None:
+            parent = etree.fromstring(document)
         revision = revisions[event.uid]
         fe = fg.add_entry(order="append")
+        fg.remove_entry(fe)
         fe.id(entry_id(event))
         fe.title(f"AVLYST: {event.meta.title}" if event.cancelled else event.meta.title)
         fe.updated(revision.last_modified)
@@ -54,5 +79,6 @@ def render(project: Project, revisions: dict[str, Revision]) -> bytes:
         fe.link(href=f"{project.base_url}#{event.id}", rel="alternate", type="text/html")
         fe.link(href=layout.url(project, layout.event(event)), rel="related", type="text/calendar")
         fe.content(_text(event), type="text")
-    rendered: bytes = fg.atom_str(pretty=True, xml_declaration=True, encoding="UTF-8")
-    return rendered
+        parts[key] = xmlparts.element_text(parent, fe.atom_entry(), level=1)
+    texts = [parts[key] for key in keys]
+    return xmlparts.insert(document, b"</feed>", texts, level=1), parts

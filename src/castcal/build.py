@@ -175,7 +175,8 @@ def build(
             result = output.WriteResult(unchanged=sorted(outputs.entries))
         else:
             facts = plan.Published()
-            items = plan.outputs(project, revisions, now, guids, facts, outputs.extra)
+            parts = state.Parts(project.root)
+            items = plan.outputs(project, revisions, now, guids, facts, parts)
             try:
                 result = output.write_planned(out_dir, items, outputs, facts)
             finally:

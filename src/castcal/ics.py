@@ -142,17 +142,23 @@ def series(
     return _opening(cal) + "".join(vevents).encode("utf-8") + END
 
 
-def single(project: Project, event: Event, revision: Revision) -> bytes:
-    """One meeting to add to a calendar: METHOD:PUBLISH, the series' UID, maybe one alarm."""
+def single(project: Project, event: Event, revision: Revision, vevent: str | None = None) -> bytes:
+    """One meeting to add to a calendar: METHOD:PUBLISH, the series' UID, maybe one alarm.
+    ``vevent`` may hold the meeting's VEVENT text, as ``vevent_text`` gives it."""
     config = project.config.calendar
     assert config is not None
-    vevent = _vevent(project, event, revision)
+    text = vevent if vevent is not None else vevent_text(project, event, revision)
     if config.alarm is not None and not event.cancelled:
+        # A component's text is its properties, its subcomponents, then its END line.
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", event.meta.title)
         alarm.add("trigger", -config.alarm)
-        vevent.add_component(alarm)
+        assert text.endswith(END_VEVENT)
+        text = text[: -len(END_VEVENT)] + bytes(alarm.to_ical()).decode("utf-8") + END_VEVENT
     years = _years((event,))
     assert years is not None
-    return _single_opening(config.timezone, years) + bytes(vevent.to_ical()) + END
+    return _single_opening(config.timezone, years) + text.encode("utf-8") + END
+
+
+END_VEVENT = "END:VEVENT\r\n"

@@ -130,7 +130,20 @@ def dump(
             for event in sorted(project.events, key=lambda e: e.id)
         },
     }
-    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
+    return (_json(document) + "\n").encode()
+
+
+def _json(value: Any, depth: int = 0) -> str:
+    """Sorted JSON with one record (an episode, a meeting, ...) per line: easy to read and
+    to diff, and written by the json module's fast encoder, record by record."""
+    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+        pad = "  " * (depth + 1)
+        inner = ",\n".join(
+            f"{pad}{json.dumps(key, ensure_ascii=False)}: {_json(value[key], depth + 1)}"
+            for key in sorted(value)
+        )
+        return "{\n" + inner + "\n" + "  " * depth + "}"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 @dataclass(frozen=True)

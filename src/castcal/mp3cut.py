@@ -18,23 +18,24 @@ import struct
 from dataclasses import dataclass
 
 from castcal import mpeg
+from castcal.mpeg import BITRATE, OFFSET, SAMPLE_RATE, SAMPLES, SIZE, VBR_HEADER
 
 
 @dataclass(frozen=True)
 class Source:
     data: bytes
-    frames: tuple[mpeg.Frame, ...]  # the audio frames, without a Xing/Info/VBRI frame
+    frames: tuple[mpeg.RawFrame, ...]  # the audio frames, without a Xing/Info/VBRI frame
     delay: int  # encoder delay in samples, from the LAME header (0 without one)
     padding: int  # encoder padding in samples
     lame_version: bytes | None  # the 9-byte encoder string of a LAME header
 
     @property
     def samples_per_frame(self) -> int:
-        return self.frames[0].samples
+        return self.frames[0][SAMPLES]
 
     @property
     def sample_rate(self) -> int:
-        return self.frames[0].sample_rate
+        return self.frames[0][SAMPLE_RATE]
 
     @property
     def duration(self) -> float:
@@ -49,9 +50,10 @@ class Cut:
     duration: float
 
 
-def _side_info(frame: mpeg.Frame, data: bytes) -> int:
-    mono = data[frame.offset + 3] >> 6 == 3
-    mpeg1 = (data[frame.offset + 1] >> 3) & 3 == 3
+def _side_info(offset: int, data: bytes) -> int:
+    """The size of the side information of the frame at ``offset``."""
+    mono = data[offset + 3] >> 6 == 3
+    mpeg1 = (data[offset + 1] >> 3) & 3 == 3
     return (17 if mono else 32) if mpeg1 else (9 if mono else 17)
 
 
@@ -61,10 +63,10 @@ def read(data: bytes) -> Source:
         raise ValueError("not a complete MP3 stream")
     delay = padding = 0
     version = None
-    all_frames = scan.frames
+    all_frames = scan.raw
     first = all_frames[0]
-    if first.vbr_header:
-        at = first.offset + 4 + _side_info(first, data)
+    if first[VBR_HEADER]:
+        at = first[OFFSET] + 4 + _side_info(first[OFFSET], data)
         if data[at : at + 4] in (b"Xing", b"Info"):
             flags = struct.unpack(">I", data[at + 4 : at + 8])[0]
             pos = at + 8 + 4 * bool(flags & 1) + 4 * bool(flags & 2)
@@ -73,7 +75,7 @@ def read(data: bytes) -> Source:
                 version = data[pos : pos + 9]
                 packed = int.from_bytes(data[pos + 21 : pos + 24], "big")
                 delay, padding = packed >> 12, packed & 0xFFF
-    frames = tuple(f for f in all_frames if not f.vbr_header)
+    frames = tuple(f for f in all_frames if not f[VBR_HEADER])
     return Source(data, frames, delay, padding, version)
 
 
@@ -88,19 +90,19 @@ def _crc16(data: bytes) -> int:
 
 
 def _header_frame(
-    source: Source, audio: bytes, frames: list[mpeg.Frame], delay: int, padding: int
+    source: Source, audio: bytes, frames: list[mpeg.RawFrame], delay: int, padding: int
 ) -> bytes:
     """A Xing/Info frame describing ``frames`` (whose bytes are ``audio``)."""
     template = frames[0]
     data = source.data
-    b1, b2, b3 = data[template.offset + 1 : template.offset + 4]
+    b1, b2, b3 = data[template[OFFSET] + 1 : template[OFFSET] + 4]
     mpeg1 = (b1 >> 3) & 3 == 3
-    side = _side_info(template, data)
+    side = _side_info(template[OFFSET], data)
     lame = source.lame_version is not None
     need = 4 + side + 8 + 4 + 4 + 100 + 4 + (36 if lame else 0)
     slot = 144 if mpeg1 else 72
     sizes = [
-        (index, slot * kbps * 1000 // template.sample_rate)
+        (index, slot * kbps * 1000 // template[SAMPLE_RATE])
         for index, kbps in enumerate(mpeg.BITRATES[(mpeg1, 3)], start=1)
     ]
     fitting = [(index, size) for index, size in sizes if size >= need]
@@ -110,11 +112,11 @@ def _header_frame(
     header = bytes([0xFF, b1 | 1, (index << 4) | (b2 & 0x0C), b3])  # no CRC, no padding
     total = size + len(audio)
     toc = bytearray()
-    offsets = [f.offset - frames[0].offset for f in frames]
+    offsets = [f[OFFSET] - frames[0][OFFSET] for f in frames]
     for percent in range(100):
         where = size + offsets[min(len(frames) - 1, percent * len(frames) // 100)]
         toc.append(min(255, where * 256 // total))
-    variable = len({f.bitrate for f in frames}) > 1
+    variable = len({f[BITRATE] for f in frames}) > 1
     body = bytearray(header + bytes(side))
     body += b"Xing" if variable else b"Info"
     body += struct.pack(">IIII", 0x0F, len(frames), total, 0)[:12] + bytes(toc)
@@ -123,7 +125,7 @@ def _header_frame(
         assert source.lame_version is not None
         body += source.lame_version
         body += bytes([0x04 if variable else 0x01, 0]) + bytes(4 + 2 + 2)  # method, gains
-        body += bytes([0, min(255, max(f.bitrate for f in frames) // 1000)])
+        body += bytes([0, min(255, max(f[BITRATE] for f in frames) // 1000)])
         body += ((delay << 12) | padding).to_bytes(3, "big")
         body += bytes(2 + 2)  # misc, mp3 gain, preset
         body += struct.pack(">IH", total, _crc16(audio))
@@ -144,7 +146,7 @@ def cut(source: Source, starts: list[float]) -> list[Cut]:
         frames = list(source.frames[first:end])
         if not frames:
             raise ValueError("a segment is shorter than one MPEG frame")
-        audio = source.data[frames[0].offset : frames[-1].offset + frames[-1].size]
+        audio = source.data[frames[0][OFFSET] : frames[-1][OFFSET] + frames[-1][SIZE]]
         delay = source.delay if first == 0 else 0
         padding = source.padding if end == count else 0
         if source.lame_version is None:

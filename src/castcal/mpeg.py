@@ -29,17 +29,26 @@ class Frame(NamedTuple):
     vbr_header: bool
 
 
+RawFrame = tuple[int, int, int, int, int, bool]  # a Frame's fields
+OFFSET, SIZE, BITRATE, SAMPLE_RATE, SAMPLES, VBR_HEADER = range(6)
+
+
 class Scan:
     """The frames of a stream. Kept as plain tuples while walking (a long file has hundreds
     of thousands of frames); ``frames`` gives them as Frame records."""
 
-    def __init__(self, raw: list[tuple[int, int, int, int, int, bool]], truncated: bool) -> None:
+    def __init__(self, raw: list[RawFrame], truncated: bool) -> None:
         self._raw = raw
         self.truncated = truncated
 
     @property
     def frames(self) -> tuple[Frame, ...]:
         return tuple(map(Frame._make, self._raw))
+
+    @property
+    def raw(self) -> list[RawFrame]:
+        """The frames as plain tuples, in Frame's field order: cheap for hot loops."""
+        return self._raw
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -102,7 +111,7 @@ def audio_end(data: bytes) -> int:
 def scan(data: bytes, limit: int | None = None) -> Scan:
     """Walk the frames of an MP3 (at most ``limit`` of them), resyncing over junk."""
     pos, end = audio_start(data), audio_end(data)
-    frames: list[tuple[int, int, int, int, int, bool]] = []
+    frames: list[RawFrame] = []
     # Frame headers repeat (a CBR file has two: with and without padding), so each distinct
     # header is parsed once; after the first frame a Xing/Info/VBRI tag cannot occur.
     known: dict[bytes, tuple[int, int, int, int]] = {}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import functools
-
-import nh3
-from markdown_it import MarkdownIt
+from typing import Any
 
 _ALLOWED_TAGS = {
     "a",
@@ -29,13 +27,21 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 _URL_SCHEMES = {"https", "http", "mailto"}
 
-_markdown = MarkdownIt("commonmark", {"html": True})
+
+@functools.cache
+def _markdown() -> Any:
+    """The parser, made when first needed: most builds render no new notes."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True})
 
 
 @functools.lru_cache(maxsize=4096)
 def render(markdown: str) -> str:
     """HTML with no scripts, no event handlers and no javascript: links, whatever the input."""
-    html = _markdown.render(markdown)
+    import nh3
+
+    html = _markdown().render(markdown)
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

@@ -15,7 +15,7 @@ from typing import Any
 from castcal import layout, manifest, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Media, Project
-from castcal.state import fingerprint
+from castcal.state import Parts, fingerprint
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def outputs(
     now: datetime,
     segment_guids: dict[str, str],  # every kind's podcast:guid
     published: Published,
-    previous: Callable[[str], dict[str, Any]] = lambda name: {},
+    parts: Parts | None = None,
 ) -> Iterator[Planned]:
     """Every output in the order written: the files a feed points at, then the feeds and
     calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
@@ -142,6 +142,7 @@ def outputs(
          for e in project.events],
     )  # fmt: skip
     event_prints = {}
+    vevents: dict[str, str] = {}  # each meeting's VEVENT, made once for both calendars
     for event in project.events:
         revision = revisions[event.uid]
         event_prints[event.uid] = event_print = fingerprint(
@@ -149,10 +150,13 @@ def outputs(
             str(revision.last_modified), str(revision.created),
         )  # fmt: skip
 
-        def single(event: Any = event, revision: Any = revision) -> tuple[bytes, dict[str, Any]]:
+        def single(
+            event: Any = event, revision: Any = revision, key: str = event_print
+        ) -> tuple[bytes, dict[str, Any]]:
             from castcal import ics
 
-            return ics.single(project, event, revision), {}
+            vevents[key] = ics.vevent_text(project, event, revision)
+            return ics.single(project, event, revision, vevents[key]), {}
 
         yield Planned(layout.event(event), event_print, single)
 
@@ -174,12 +178,25 @@ def outputs(
         segment_guids,
     )
 
-    def main_feed() -> tuple[bytes, dict[str, Any]]:
+    def pieced(
+        name: str, render: Callable[[dict[str, str]], tuple[bytes, dict[str, str]]]
+    ) -> Callable[[], tuple[bytes, dict[str, Any]]]:
+        """An output rendered from the pieces of its last render that are still valid."""
+
+        def produce() -> tuple[bytes, dict[str, Any]]:
+            data, pieces = render(parts.get(name) if parts is not None else {})
+            if parts is not None:
+                parts.put(name, pieces)
+            return data, {}
+
+        return produce
+
+    def main_feed(before: dict[str, str]) -> tuple[bytes, dict[str, str]]:
         from castcal import rss
 
-        return rss.render(full), {}
+        return rss.render(full, None, before)
 
-    yield Planned(layout.FEED, feeds_print, main_feed)
+    yield Planned(layout.FEED, feeds_print, pieced(layout.FEED, main_feed))
     segment_feeds_cache: list[Any] = []
 
     def segment_feeds() -> list[Any]:
@@ -189,46 +206,50 @@ def outputs(
 
     for kind in show.segments:
 
-        def one_segment_feed(kind: str = kind) -> tuple[bytes, dict[str, Any]]:
+        def one_segment_feed(
+            before: dict[str, str], kind: str = kind
+        ) -> tuple[bytes, dict[str, str]]:
             from castcal import rss
 
             feed = next(f for f in segment_feeds() if f.path == segments.feed_path(kind))
-            return rss.render(full, feed), {}
+            return rss.render(full, feed, before)
 
-        yield Planned(segments.feed_path(kind), feeds_print, one_segment_feed)
+        path = segments.feed_path(kind)
+        yield Planned(path, feeds_print, pieced(path, one_segment_feed))
     if calendar is not None:
 
-        def series() -> tuple[bytes, dict[str, Any]]:
+        def series(before: dict[str, str]) -> tuple[bytes, dict[str, str]]:
             """The series, reusing each meeting's VEVENT text from the last build where the
             meeting did not change: a scheduled job re-renders only what changed."""
             from castcal import ics
 
-            before = previous(layout.CALENDAR).get("events", {})
             texts = {}
             for event in project.events:
                 key = event_prints[event.uid]
-                texts[key] = before.get(key) or ics.vevent_text(
-                    project, event, revisions[event.uid]
+                texts[key] = (
+                    before.get(key)
+                    or vevents.get(key)
+                    or ics.vevent_text(project, event, revisions[event.uid])
                 )
             joined = [texts[event_prints[e.uid]] for e in project.events]
-            return ics.series(project, revisions, joined), {"events": texts}
+            return ics.series(project, revisions, joined), texts
 
-        def atom_feed() -> tuple[bytes, dict[str, Any]]:
+        def atom_feed(before: dict[str, str]) -> tuple[bytes, dict[str, str]]:
             from castcal import atom
 
-            return atom.render(project, revisions), {}
+            return atom.render(project, revisions, before)
 
-        yield Planned(layout.CALENDAR, calendar_print, series)
-        yield Planned(layout.ATOM, calendar_print, atom_feed)
+        yield Planned(layout.CALENDAR, calendar_print, pieced(layout.CALENDAR, series))
+        yield Planned(layout.ATOM, calendar_print, pieced(layout.ATOM, atom_feed))
     upcoming = [e.id for e in project.events if e.end >= now]
 
-    def page() -> tuple[bytes, dict[str, Any]]:
+    def page(before: dict[str, str]) -> tuple[bytes, dict[str, str]]:
         from castcal import page as show_page
 
-        data, parts = show_page.render(full, now, previous(layout.PAGE).get("parts"))
-        return data, {"parts": parts}
+        return show_page.render(full, now, before)
 
-    yield Planned(layout.PAGE, fingerprint("page", feeds_print, calendar_print, upcoming), page)
+    page_print = fingerprint("page", feeds_print, calendar_print, upcoming)
+    yield Planned(layout.PAGE, page_print, pieced(layout.PAGE, page))
 
     def manifest_bytes() -> tuple[bytes, dict[str, Any]]:
         return manifest.dump(full, revisions, segment_feeds()), {}

@@ -3,12 +3,14 @@ project gives the same bytes; no clock, no disk, no network."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from castcal import layout
+from castcal import layout, xmlparts
 from castcal.chapters import chapters, npt
 from castcal.models import Episode, Person, Project
+from castcal.state import fingerprint
 
 if TYPE_CHECKING:
     from castcal.podcastindex import PersonTag
@@ -69,8 +71,25 @@ def main_feed(project: Project) -> Feed:
     return Feed(layout.FEED, show.title, show.description, str(show.guid), items)
 
 
-def render(project: Project, feed: Feed | None = None) -> bytes:
+def item_key(project: Project, item: Item) -> str:
+    """A fingerprint of everything an item's XML is made from."""
+    episode = item.episode
+    lengths = [m.facts.length for m in (episode.audio, *episode.alternates)]
+    fields = [item.guid, item.title, item.url, item.length, item.mime, item.seconds, item.whole]
+    return fingerprint(
+        "rss-item", project.fingerprint, episode.id, episode.fingerprint, fields, lengths
+    )
+
+
+def render(
+    project: Project, feed: Feed | None = None, before: Mapping[str, str] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The feed, and each item's XML keyed by ``item_key``. ``before`` holds those of the
+    last build: only new or changed items are made again. The channel is rendered by
+    feedgen on its own and the items' XML goes where feedgen would put them, indented as
+    feedgen's pretty printing does: the bytes equal a whole render (a golden test checks)."""
     from feedgen.feed import FeedGenerator
+    from lxml import etree
 
     from castcal.podcastindex import PodcastIndexEntryExtension, PodcastIndexExtension
 
@@ -119,19 +138,32 @@ def render(project: Project, feed: Feed | None = None) -> bytes:
     else:
         tags.keep_last_build_date = False
 
-    for item in newest_first:
-        _add_item(fg, project, item)
-    rendered: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
-    return rendered
+    channel: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+    before = before or {}
+    parts: dict[str, str] = {}
+    parent = None  # the channel element, to serialize new items in
+    keys = [item_key(project, item) for item in newest_first]
+    for key, item in zip(keys, newest_first, strict=True):
+        if key not in before:
+            if parent is None:
+                parent = etree.fromstring(channel).find("channel")
+            element = _entry(fg, project, item).rss_entry()
+            parts[key] = xmlparts.element_text(parent, element, level=2)
+        else:
+            parts[key] = before[key]
+    texts = [parts[key] for key in keys]
+    return xmlparts.insert(channel, b"  </channel>", texts, level=2), parts
 
 
-def _add_item(fg: Any, project: Project, item: Item) -> None:
+def _entry(fg: Any, project: Project, item: Item) -> Any:
+    """A feedgen entry for ``item``, not added to the feed (whose channel is rendered)."""
     from castcal import notes
     from castcal.podcastindex import AlternateTag
 
     episode = item.episode
     show, meta = project.config.podcast, episode.meta
     fe = fg.add_entry(order="append")
+    fg.remove_entry(fe)  # made with the feed's extensions, serialized on its own
     fe.guid(item.guid, permalink=False)
     fe.title(item.title)
     fe.link(href=f"{project.base_url}#{episode.id}")  # the episode on the show page
@@ -152,7 +184,7 @@ def _add_item(fg: Any, project: Project, item: Item) -> None:
     # Item-level people replace the channel's list in apps, so the hosts are restated.
     tags.people = _person_tags(show.people + meta.people)
     if not item.whole:
-        return
+        return fe
     main = episode.audio
     tags.chapters_url = layout.url(project, layout.chapters(episode))
     if episode.transcript is not None:
@@ -170,3 +202,4 @@ def _add_item(fg: Any, project: Project, item: Item) -> None:
             )
             for i, item in enumerate((main, *episode.alternates))
         ]
+    return fe

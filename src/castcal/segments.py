@@ -7,6 +7,7 @@ out of the segment feeds, with a warning from the loader.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -39,7 +40,12 @@ def feed_path(kind: str) -> str:
 
 def item_guid(episode: Episode, kind: str) -> str:
     """A segment item's GUID: derived from the episode's, so it never changes either."""
-    return str(uuid.uuid5(PODCAST_NAMESPACE, f"{episode.guid}/{kind}"))
+    return _derived_guid(episode.guid, kind)
+
+
+@functools.lru_cache(maxsize=65536)
+def _derived_guid(episode_guid: str, kind: str) -> str:
+    return str(uuid.uuid5(PODCAST_NAMESPACE, f"{episode_guid}/{kind}"))
 
 
 def feed_guid(project: Project, kind: str) -> str:

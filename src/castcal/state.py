@@ -13,6 +13,7 @@ Both are caches: deleting them costs one slower build, never a wrong one.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -29,6 +30,10 @@ PROBES = Path(".castcal-cache") / "probes.json"
 OUTPUTS = ".castcal-state.json"
 
 
+# One encoder for every fingerprint: json.dumps with options makes a new one per call.
+_ENCODE = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
 def fingerprint(*parts: object) -> str:
     """A short hash of the parts (bytes, strings, or anything JSON can hold)."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=12)
@@ -37,7 +42,7 @@ def fingerprint(*parts: object) -> str:
             digest.update(b"b%d:" % len(part))
             digest.update(part)
         else:
-            text = part if isinstance(part, str) else json.dumps(part, sort_keys=True, default=str)
+            text = part if isinstance(part, str) else _ENCODE(part)
             encoded = text.encode()
             digest.update(b"s%d:" % len(encoded))
             digest.update(encoded)
@@ -146,7 +151,44 @@ class Outputs:
             _save(self.path, self.entries, whole=whole)
 
 
-LOADED = Path(".castcal-cache") / "loaded.pickle"
+PARTS = Path(".castcal-cache") / "parts"
+
+
+class Parts:
+    """Rendered pieces of the big outputs (a feed's items, the series' VEVENTs, the page's
+    entries), each keyed by a fingerprint of what it shows: an output rendered again
+    renders only its new and changed pieces. Kept per output, and read only when that
+    output is rendered: a build with nothing changed never reads them."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / PARTS
+
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name.replace('/', '%')}.json"
+
+    def get(self, name: str) -> dict[str, str]:
+        """The pieces ``name`` was last rendered from."""
+        entries: dict[str, str] = _load(self._path(name)).get("entries", {})
+        return entries
+
+    def put(self, name: str, parts: dict[str, str]) -> None:
+        """The pieces ``name`` was just rendered from (these replace the old ones)."""
+        _save(self._path(name), parts)
+
+
+LOADED = Path(".castcal-cache") / "loaded.pickle"  # one file per shard: loaded-<shard>.pickle
+SHARDS = ("episodes", "other")
+
+
+def _unpickle(data: bytes) -> Any:
+    """Tens of thousands of long-lived objects, made without the cycle collector walking
+    them again and again as they arrive; then set aside from its later collections."""
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 class Loaded:
@@ -160,17 +202,27 @@ class Loaded:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.path = root / LOADED
         self.entries: dict[str, tuple[list[tuple[str, int, int]], str, Any, list[Any]]] = {}
-        self.changed = False
-        try:
-            header, entries = pickle.loads(self.path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-            return
-        except ImportError:
-            return
-        if header == self._header():
-            self.entries = entries
+        self.changed: set[str] = set()  # the shards to save
+        header = self._header()
+        for shard in SHARDS:
+            try:
+                stored, entries = _unpickle(self._path(shard).read_bytes())
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+                continue
+            except (AttributeError, ImportError):  # pickled by other code
+                continue
+            if stored == header:
+                self.entries.update(entries)
+
+    def _path(self, shard: str) -> Path:
+        return self.root / LOADED.with_name(f"loaded-{shard}.pickle")
+
+    @staticmethod
+    def _shard(key: str) -> str:
+        """Episodes and meetings are stored apart: a changed meeting re-pickles only the
+        meetings."""
+        return SHARDS[0] if key.startswith("episode:") else SHARDS[1]
 
     def _header(self) -> tuple[str, str, str, str]:
         # The models hold absolute paths: a project moved elsewhere starts afresh. Their
@@ -200,15 +252,18 @@ class Loaded:
         stamps = [s for d in deps if (s := self._stamp(d)) is not None]
         if len(stamps) == len(deps):
             self.entries[key] = (stamps, config, value, warnings)
-            self.changed = True
+            self.changed.add(self._shard(key))
 
     def drop_except(self, keys: set[str]) -> None:
         for key in set(self.entries) - keys:
             del self.entries[key]
-            self.changed = True
+            self.changed.add(self._shard(key))
 
     def save(self) -> None:
-        if self.changed:
-            data = pickle.dumps((self._header(), self.entries), protocol=pickle.HIGHEST_PROTOCOL)
+        header = self._header()
+        for shard in sorted(self.changed):
+            entries = {k: v for k, v in self.entries.items() if self._shard(k) == shard}
+            data = pickle.dumps((header, entries), protocol=pickle.HIGHEST_PROTOCOL)
             with suppress(OSError):
-                replace(self.path, data, durable=False)
+                replace(self._path(shard), data, durable=False)
+        self.changed.clear()

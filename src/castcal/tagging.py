@@ -8,26 +8,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mutagen.id3 import (
-    APIC,
-    CHAP,
-    CTOC,
-    ID3,
-    TALB,
-    TCON,
-    TDRC,
-    TIT2,
-    TPE1,
-    TRCK,
-    CTOCFlags,
-    Encoding,
-    Frame,
-    PictureType,
-)
-from mutagen.mp4 import MP4, MP4Cover
-from mutagen.oggopus import OggOpus
-from mutagen.oggvorbis import OggVorbis
-
+from castcal import id3
 from castcal.chapters import Chapter, npt
 from castcal.models import Episode, Project
 from castcal.mpeg import audio_end, audio_start
@@ -71,75 +52,34 @@ def tag(data: bytes, extension: str, info: TagInfo) -> bytes:
     return buffer.getvalue()
 
 
-def _text(frame: type[Frame], value: str) -> Frame:
-    return frame(encoding=Encoding.UTF8, text=[value])
-
-
-def _chapter_frames(info: TagInfo) -> list[Frame]:
-    """CHAP frames plus a titled, ordered top-level CTOC.
-
-    mutagen writes frames ordered by their encoded size, then by key, so chapters of
-    different sizes come out in no time order (quodlibet/mutagen#506), and ffmpeg-based
-    players take them in file order. Padding the element IDs to one size leaves the key,
-    "ch00", "ch01", ..., to decide: time order. A chapter frame's size differs from another's
-    only by its title, which ID3v2.3 stores as UTF-16: so many bytes of title, so many
-    bytes of padding.
-    """
-
-    def chap(index: int, pad: int) -> CHAP:
-        chapter = info.chapters[index]
-        return CHAP(
-            element_id=f"ch{index:02d}" + "_" * pad,
-            start_time=round(chapter.start * 1000),
-            end_time=round(chapter.end * 1000),
-            sub_frames=[_text(TIT2, chapter.title)],
-        )
-
-    sizes = [len(c.title.encode("utf-16-le")) for c in info.chapters]
-    pads = [max(sizes) - size for size in sizes]
-    chaps = [chap(i, pad) for i, pad in enumerate(pads)]
-    toc = CTOC(
-        element_id="toc",
-        flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-        child_element_ids=[f"ch{i:02d}" + "_" * pad for i, pad in enumerate(pads)],
-        sub_frames=[_text(TIT2, info.toc_title)],
-    )
-    return [toc, *chaps]
-
-
 def _tag_mp3(buffer: io.BytesIO, info: TagInfo) -> None:
-    """Replace whatever ID3 tags the file has with castcal's. The tag is rendered on its
-    own and put in front of the audio frames: cheaper than letting mutagen move the audio
-    within the file to make room."""
+    """Replace whatever ID3 tags the file has with castcal's, rendered on their own and put
+    in front of the audio frames."""
     data = buffer.getvalue()
     audio = data[audio_start(data) : audio_end(data)]
-    tags = ID3()
-    for frame in (
-        _text(TIT2, info.title),
-        _text(TPE1, info.artist),
-        _text(TALB, info.album),
-        _text(TDRC, str(info.year)),
-        _text(TCON, "Podcast"),
-        APIC(
-            encoding=Encoding.UTF8,
-            mime=info.cover_mime,
-            type=PictureType.COVER_FRONT,
-            desc="",
-            data=info.cover,
-        ),
-        *(_chapter_frames(info) if info.chapters else ()),
-    ):
-        tags.add(frame)
-    if info.track is not None:
-        tags.add(_text(TRCK, str(info.track)))
-    rendered = io.BytesIO()
-    tags.save(rendered, v2_version=3)  # v2.3: Apple shows long chapter titles from it
+    frames = [
+        id3.text_frame(b"TIT2", info.title),
+        id3.text_frame(b"TPE1", info.artist),
+        *([id3.text_frame(b"TRCK", str(info.track))] if info.track is not None else []),
+        id3.text_frame(b"TALB", info.album),
+        id3.text_frame(b"TYER", str(info.year)),
+        id3.text_frame(b"TCON", "Podcast"),
+    ]
+    if info.chapters:
+        chapters = [
+            id3.Chapter(f"ch{i:02d}", round(c.start * 1000), round(c.end * 1000), c.title)
+            for i, c in enumerate(info.chapters)
+        ]
+        frames += id3.chapter_frames(info.toc_title, chapters)
+    frames.append(id3.picture_frame(info.cover_mime, info.cover))  # last: the largest
     buffer.seek(0)
     buffer.truncate()
-    buffer.write(rendered.getvalue() + audio)
+    buffer.write(id3.tag(frames) + audio)
 
 
 def _tag_m4a(buffer: io.BytesIO, info: TagInfo) -> None:
+    from mutagen.mp4 import MP4, MP4Cover
+
     audio = MP4(buffer)
     if audio.tags is None:
         audio.add_tags()
@@ -160,6 +100,9 @@ def _tag_m4a(buffer: io.BytesIO, info: TagInfo) -> None:
 
 
 def _tag_ogg(buffer: io.BytesIO, info: TagInfo) -> None:
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
+
     buffer.seek(0)
     audio = OggOpus(buffer) if buffer.getvalue()[28:36] == b"OpusHead" else OggVorbis(buffer)
     tags = audio.tags
