@@ -99,13 +99,13 @@ def write_planned(
     staged: list[tuple[Path, Planned, dict[str, Any]]] = []
     try:
         for item in items:
-            dest = out_dir / item.name
             if state.fresh(item.name, item.fingerprint):
                 extra = state.extra(item.name)
                 published.lengths[item.name] = state.entries[item.name]["size"]
                 result.unchanged.append(item.name)
             else:
                 data, extra = item.produce()
+                dest = out_dir / item.name
                 published.lengths[item.name] = len(data)
                 if _same(dest, data):
                     state.record(item.name, item.fingerprint, extra)
