@@ -96,7 +96,10 @@ def write_planned(
     the renames leaves every old file as it was. Lengths and durations go into ``published``.
     """
     result = WriteResult()
-    staged: list[tuple[Path, Planned, dict[str, Any]]] = []
+    # Only names and facts are kept for the renames, not the planned outputs (whose
+    # renderers hold on to models): memory stays small with tens of thousands of files.
+    staged: list[tuple[str, str, str, dict[str, Any]]] = []  # temp file, name, print, extra
+    renamed = 0
     try:
         for item in items:
             if state.fresh(item.name, item.fingerprint):
@@ -112,35 +115,36 @@ def write_planned(
                     result.unchanged.append(item.name)
                 else:
                     try:
-                        staged.append((_stage(dest, data), item, extra))
+                        tmp = str(_stage(dest, data))
                     except OSError as exc:
                         raise _output_error(dest, exc) from exc
+                    staged.append((tmp, item.name, item.fingerprint, extra))
             if "duration" in extra:
                 published.durations[item.name] = float(extra["duration"])
         if staged:
             os.sync()  # every staged file durable before any of them is renamed into place
-            for tmp, item, _ in staged:  # cheap once synced, and it reports a failed write
+            for tmp, name, _, _ in staged:  # cheap once synced, and it reports a failed write
                 try:
-                    _fsync(tmp)
+                    _fsync(Path(tmp))
                 except OSError as exc:
-                    raise _output_error(out_dir / item.name, exc) from exc
+                    raise _output_error(out_dir / name, exc) from exc
         folders = set()
-        while staged:
-            tmp, item, extra = staged[0]
-            dest = out_dir / item.name
+        for tmp, name, print_, extra in staged:
+            dest = out_dir / name
             try:
-                tmp.replace(dest)
+                os.replace(tmp, dest)  # noqa: PTH105 (as above)
             except OSError as exc:
                 raise _output_error(dest, exc) from exc
-            staged.pop(0)
-            state.record(item.name, item.fingerprint, extra)
-            result.written.append(item.name)
+            renamed += 1
+            state.record(name, print_, extra)
+            result.written.append(name)
             folders.add(dest.parent)
         for folder in sorted(folders):
             _fsync(folder)
     finally:
-        for tmp, _, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for tmp, _, _, _ in staged[renamed:]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)  # noqa: PTH108 (a name kept as a string, see above)
     return result
 
 

@@ -164,16 +164,26 @@ class Parts:
         self.folder = root / PARTS
 
     def _path(self, name: str) -> Path:
-        return self.folder / f"{name.replace('/', '%')}.json"
+        return self.folder / f"{name.replace('/', '%')}.pickle"
 
     def get(self, name: str) -> dict[str, str]:
         """The pieces ``name`` was last rendered from."""
-        entries: dict[str, str] = _load(self._path(name)).get("entries", {})
+        try:
+            version, entries = pickle.loads(self._path(name).read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            return {}
+        except (AttributeError, ImportError):
+            return {}
+        if version != __version__ or not isinstance(entries, dict):
+            return {}
         return entries
 
     def put(self, name: str, parts: dict[str, str]) -> None:
-        """The pieces ``name`` was just rendered from (these replace the old ones)."""
-        _save(self._path(name), parts)
+        """The pieces ``name`` was just rendered from (these replace the old ones). Pickled:
+        plain strings, written without a second copy of a feed's text."""
+        data = pickle.dumps((__version__, parts), protocol=pickle.HIGHEST_PROTOCOL)
+        with suppress(OSError):
+            replace(self._path(name), data, durable=False)
 
 
 LOADED = Path(".castcal-cache") / "loaded.pickle"  # one file per shard: loaded-<shard>.pickle

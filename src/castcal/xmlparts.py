@@ -19,6 +19,7 @@ def element_text(parent: Any, element: Any, level: int) -> str:
     parent.append(element)
     etree.indent(element, space="  ", level=level)
     text: str = etree.tostring(element, encoding="unicode")
+    parent.remove(element)  # one element at a time: memory stays flat at any feed size
     head, rest = text.split(">", 1)
     return _DECLARATIONS.sub("", head) + ">" + rest
 
@@ -26,5 +27,9 @@ def element_text(parent: Any, element: Any, level: int) -> str:
 def insert(document: bytes, closing: bytes, texts: list[str], level: int) -> bytes:
     """``document`` with ``texts`` as the last children of the element ``closing`` ends."""
     end = document.rindex(closing)
-    pad = "  " * level
-    return document[:end] + "".join(f"{pad}{t}\n" for t in texts).encode() + document[end:]
+    pad, newline = ("  " * level).encode(), b"\n"
+    pieces = [document[:end]]
+    for text in texts:  # piece by piece: no second copy of a feed's whole text
+        pieces += (pad, text.encode(), newline)
+    pieces.append(document[end:])
+    return b"".join(pieces)
