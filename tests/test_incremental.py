@@ -64,7 +64,7 @@ def test_without_caches_the_output_is_the_same(
     build(project, castcal)
     warm = contents(project / "feeds")
     shutil.rmtree(project / ".castcal-cache")
-    (project / "feeds/.castcal-state.json").unlink()
+    (project / "feeds/.castcal-state.pickle").unlink()
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == warm
@@ -77,7 +77,7 @@ def test_damaged_caches_are_ignored(project: Path, castcal: Callable[..., Run]) 
     assert len(caches) >= 5  # probes, loaded models, the pieces of feeds, calendar and page
     for cache in caches:
         cache.write_bytes(b"\x80\x04 not what it was")
-    (project / "feeds/.castcal-state.json").write_text("{ not json")
+    (project / "feeds/.castcal-state.pickle").write_bytes(b"\x80\x04 not a pickle")
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == before

@@ -36,8 +36,8 @@ def entry_key(project: Project, event: Event, revision: Revision) -> str:
 
 
 def render(
-    project: Project, revisions: dict[str, Revision], before: Mapping[str, str] | None = None
-) -> tuple[bytes, dict[str, str]]:
+    project: Project, revisions: dict[str, Revision], before: Mapping[str, bytes] | None = None
+) -> tuple[bytes, dict[str, bytes]]:
     """The feed, and each entry's XML keyed by ``entry_key``; ``before`` holds those of the
     last build, so only new and changed meetings are rendered."""
     from feedgen.feed import FeedGenerator
@@ -59,7 +59,7 @@ def render(
     fg.updated(max(stamps, default=datetime(1970, 1, 1, tzinfo=UTC)))
     document: bytes = fg.atom_str(pretty=True, xml_declaration=True, encoding="UTF-8")
     before = before or {}
-    parts: dict[str, str] = {}
+    parts: dict[str, bytes] = {}
     parent = None  # the feed element, to serialize new entries in
     newest_first = sorted(project.events, key=lambda e: (e.start, e.id), reverse=True)
     keys = [entry_key(project, e, revisions[e.uid]) for e in newest_first]

@@ -79,7 +79,7 @@ def revise(
 
 
 def _stamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
 
 
 def _parse_stamp(value: str) -> datetime:
@@ -139,11 +139,13 @@ def _json(value: Any, depth: int = 0) -> str:
     if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
         pad = "  " * (depth + 1)
         inner = ",\n".join(
-            f"{pad}{json.dumps(key, ensure_ascii=False)}: {_json(value[key], depth + 1)}"
-            for key in sorted(value)
+            f"{pad}{_encode(key)}: {_json(value[key], depth + 1)}" for key in sorted(value)
         )
         return "{\n" + inner + "\n" + "  " * depth + "}"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _encode(value)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 @dataclass(frozen=True)

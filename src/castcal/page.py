@@ -4,12 +4,13 @@ ahead); no clock, no disk beyond the packaged template, no network."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Template, select_autoescape
 
 from castcal import ics, layout, notes, segments
 from castcal.chapters import chapters
@@ -136,6 +137,13 @@ _environment = Environment(
 )
 
 
+@functools.cache
+def _template(name: str) -> Template:
+    """A template, compiled when first used: a page whose entries are all reused from the
+    last build compiles only the page around them."""
+    return _environment.get_template(f"{name}.html.j2")
+
+
 def render(
     project: Project, now: datetime, before: dict[str, str] | None = None
 ) -> tuple[bytes, dict[str, str]]:
@@ -152,19 +160,17 @@ def render(
     show = project.config.podcast
     feed_url = layout.url(project, layout.FEED)
     host_path = feed_url.split("://", 1)[1]
-    episode_template = _environment.get_template("episode.html.j2")
-    meeting_template = _environment.get_template("meeting.html.j2")
 
     def episode_html(episode: Episode) -> str:
         return part(
             fingerprint("page-episode", project.fingerprint, episode.fingerprint),
-            lambda: str(episode_template.render(view=_episode_view(project, episode))),
+            lambda: str(_template("episode").render(view=_episode_view(project, episode))),
         )
 
     def meeting_html(event: Event) -> str:
         return part(
             fingerprint("page-meeting", project.fingerprint, event.fingerprint),
-            lambda: str(meeting_template.render(view=_meeting_view(event))),
+            lambda: str(_template("meeting").render(view=_meeting_view(event))),
         )
 
     def meetings(events: list[Event]) -> list[str]:
@@ -175,7 +181,7 @@ def render(
 
     calendar_url = layout.url(project, layout.CALENDAR)
     webcal = "webcal://" + calendar_url.split("://", 1)[1]
-    html: str = _environment.get_template("index.html.j2").render(
+    html: str = _template("index").render(
         show=show,
         cover=layout.cover(project),
         cover_size=project.cover.size,

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from castcal import layout, manifest, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Media, Project
 from castcal.state import Parts, fingerprint
+
+Piece = TypeVar("Piece", str, bytes)  # a rendered piece of an output: text or XML bytes
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def outputs(
     )
 
     def pieced(
-        name: str, render: Callable[[dict[str, str]], tuple[bytes, dict[str, str]]]
+        name: str, render: Callable[[dict[str, Piece]], tuple[bytes, dict[str, Piece]]]
     ) -> Callable[[], tuple[bytes, dict[str, Any]]]:
         """An output rendered from the pieces of its last render that are still valid."""
 
@@ -191,7 +193,7 @@ def outputs(
 
         return produce
 
-    def main_feed(before: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    def main_feed(before: dict[str, bytes]) -> tuple[bytes, dict[str, bytes]]:
         from castcal import rss
 
         return rss.render(full, None, before)
@@ -207,8 +209,8 @@ def outputs(
     for kind in show.segments:
 
         def one_segment_feed(
-            before: dict[str, str], kind: str = kind
-        ) -> tuple[bytes, dict[str, str]]:
+            before: dict[str, bytes], kind: str = kind
+        ) -> tuple[bytes, dict[str, bytes]]:
             from castcal import rss
 
             feed = next(f for f in segment_feeds() if f.path == segments.feed_path(kind))
@@ -234,7 +236,7 @@ def outputs(
             joined = [texts[event_prints[e.uid]] for e in project.events]
             return ics.series(project, revisions, joined), texts
 
-        def atom_feed(before: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        def atom_feed(before: dict[str, bytes]) -> tuple[bytes, dict[str, bytes]]:
             from castcal import atom
 
             return atom.render(project, revisions, before)

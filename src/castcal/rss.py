@@ -82,8 +82,8 @@ def item_key(project: Project, item: Item) -> str:
 
 
 def render(
-    project: Project, feed: Feed | None = None, before: Mapping[str, str] | None = None
-) -> tuple[bytes, dict[str, str]]:
+    project: Project, feed: Feed | None = None, before: Mapping[str, bytes] | None = None
+) -> tuple[bytes, dict[str, bytes]]:
     """The feed, and each item's XML keyed by ``item_key``. ``before`` holds those of the
     last build: only new or changed items are made again. The channel is rendered by
     feedgen on its own and the items' XML goes where feedgen would put them, indented as
@@ -140,7 +140,7 @@ def render(
 
     channel: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
     before = before or {}
-    parts: dict[str, str] = {}
+    parts: dict[str, bytes] = {}
     parent = None  # the channel element, to serialize new items in
     keys = [item_key(project, item) for item in newest_first]
     for key, item in zip(keys, newest_first, strict=True):

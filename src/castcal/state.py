@@ -4,11 +4,12 @@
   modification time (``.castcal-cache/probes.json`` in the project). A file whose size or
   mtime changed is probed again; nothing is ever hashed to find out.
 - Output records: for each file in the output folder, a fingerprint of everything it was
-  made from, and its size and mtime as written (``.castcal-state.json`` there). An output
+  made from, and its size and mtime as written (``.castcal-state.pickle`` there). An output
   whose inputs have the same fingerprint, and whose file is still as written, is not
   rendered again.
+- Loaded models and rendered pieces: see Loaded and Parts below.
 
-Both are caches: deleting them costs one slower build, never a wrong one.
+All are caches: deleting them costs one slower build, never a wrong one.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import os
 import pickle
 import sys
+from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from castcal import __version__
 from castcal.output import replace
 
 PROBES = Path(".castcal-cache") / "probes.json"
-OUTPUTS = ".castcal-state.json"
+OUTPUTS = ".castcal-state.pickle"
 
 
 # One encoder for every fingerprint: json.dumps with options makes a new one per call.
@@ -50,16 +52,24 @@ def fingerprint(*parts: object) -> str:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    """A cache file's document; an empty one if it is missing, damaged or of another
+    castcal. JSON, or pickle for the output records a build reads every time."""
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        raw = path.read_bytes()
+        data = pickle.loads(raw) if path.suffix == ".pickle" else json.loads(raw)
+    except (OSError, ValueError, pickle.UnpicklingError, EOFError, TypeError):
+        return {}
+    except (AttributeError, ImportError):  # a pickle of objects that are not plain data
         return {}
     return data if isinstance(data, dict) and data.get("castcal") == __version__ else {}
 
 
 def _save(path: Path, entries: dict[str, Any], **more: str) -> None:
     document = {"castcal": __version__, "entries": entries, **more}
-    data = (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    if path.suffix == ".pickle":
+        data = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+    else:
+        data = (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
     with suppress(OSError):  # a cache not saved costs time on the next build, nothing else
         replace(path, data, durable=False)
 
@@ -166,7 +176,7 @@ class Parts:
     def _path(self, name: str) -> Path:
         return self.folder / f"{name.replace('/', '%')}.pickle"
 
-    def get(self, name: str) -> dict[str, str]:
+    def get(self, name: str) -> dict[str, Any]:
         """The pieces ``name`` was last rendered from."""
         try:
             version, entries = pickle.loads(self._path(name).read_bytes())
@@ -178,7 +188,7 @@ class Parts:
             return {}
         return entries
 
-    def put(self, name: str, parts: dict[str, str]) -> None:
+    def put(self, name: str, parts: Mapping[str, str | bytes]) -> None:
         """The pieces ``name`` was just rendered from (these replace the old ones). Pickled:
         plain strings, written without a second copy of a feed's text."""
         data = pickle.dumps((__version__, parts), protocol=pickle.HIGHEST_PROTOCOL)
