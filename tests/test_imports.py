@@ -1,0 +1,42 @@
+"""Heavy modules are imported only by the commands that use them: a scheduled build with
+nothing to do loads no renderer, and no build loads the network or upload libraries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("rich", "jinja2", "boto3", "httpx", "feedgen", "lxml", "icalendar", "mutagen", "PIL")
+
+PROBE = """
+import sys
+from castcal.cli import main
+sys.argv = ["castcal", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+print("heavy:", *(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+def loaded(*args: str | Path) -> set[str]:
+    """The heavy modules a fresh interpreter has imported after running castcal ``args``."""
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (line,) = [line for line in run.stdout.splitlines() if line.startswith("heavy:")]
+    return set(line.split()[1:])
+
+
+def test_heavy_modules_only_where_used(project: Path) -> None:
+    config = project / "config.toml"
+    cold = loaded("build", "--config", config, "-q")
+    assert not cold & {"rich", "boto3", "httpx"}  # local audio, no terminal, no publish
+    assert {"feedgen", "icalendar", "jinja2"} <= cold  # the sanity of this test
+    assert loaded("build", "--config", config, "-q") == set()  # nothing changed
+    assert loaded("check", "--config", config) == set()
