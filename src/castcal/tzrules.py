@@ -41,7 +41,8 @@ class Observance:
         return datetime.combine(date(year, self.month, day), self.at)
 
 
-def _transitions(zone: ZoneInfo, year: int) -> list[datetime]:
+@functools.lru_cache(maxsize=512)
+def _transitions(zone: ZoneInfo, year: int) -> tuple[datetime, ...]:
     """UTC instants in ``year`` at which the zone's UTC offset changes, to the second."""
     found = []
     step = timedelta(days=1)  # zones change at most a few times a year, never twice a day
@@ -56,7 +57,7 @@ def _transitions(zone: ZoneInfo, year: int) -> list[datetime]:
                 low, high = (mid, high) if same else (low, mid)
             found.append(high)
         moment += step
-    return found
+    return tuple(found)
 
 
 def _observance(zone: ZoneInfo, instant: datetime, week: int) -> Observance:
