@@ -202,13 +202,14 @@ SHARDS = ("episodes", "other")
 
 def _unpickle(data: bytes) -> Any:
     """Tens of thousands of long-lived objects, made without the cycle collector walking
-    them again and again as they arrive; then set aside from its later collections."""
+    them again and again as they arrive."""
+    enabled = gc.isenabled()
     gc.disable()
     try:
         return pickle.loads(data)
     finally:
-        gc.freeze()
-        gc.enable()
+        if enabled:
+            gc.enable()
 
 
 class Loaded:
