@@ -51,20 +51,41 @@ def fingerprint(*parts: object) -> str:
     return digest.hexdigest()
 
 
-def _load(path: Path) -> dict[str, Any]:
-    """A cache file's document; an empty one if it is missing, damaged or of another
-    castcal. JSON, or pickle for the output records a build reads every time."""
+# What reading a damaged cache, or one pickled by other code, can raise.
+_UNREADABLE = (
+    OSError, ValueError, EOFError, TypeError, AttributeError, ImportError, pickle.UnpicklingError
+)  # fmt: skip
+
+
+def _unpickle(data: bytes) -> Any:
+    """Tens of thousands of long-lived objects, made without the cycle collector walking
+    them again and again as they arrive."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(path: Path) -> Any:
+    """A cache file's content (pickle or JSON, by its suffix); None if it cannot be read."""
     try:
         raw = path.read_bytes()
-        data = pickle.loads(raw) if path.suffix == ".pickle" else json.loads(raw)
-    except (OSError, ValueError, pickle.UnpicklingError, EOFError, TypeError):
-        return {}
-    except (AttributeError, ImportError):  # a pickle of objects that are not plain data
-        return {}
+        return _unpickle(raw) if path.suffix == ".pickle" else json.loads(raw)
+    except _UNREADABLE:
+        return None
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """A cache file's document; an empty one if it is missing, damaged or of another
+    castcal."""
+    data = _read(path)
     return data if isinstance(data, dict) and data.get("castcal") == __version__ else {}
 
 
-def _save(path: Path, entries: dict[str, Any], **more: str) -> None:
+def _save(path: Path, entries: Mapping[str, Any], **more: str) -> None:
     document = {"castcal": __version__, "entries": entries, **more}
     if path.suffix == ".pickle":
         data = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
@@ -178,38 +199,16 @@ class Parts:
 
     def get(self, name: str) -> dict[str, Any]:
         """The pieces ``name`` was last rendered from."""
-        try:
-            version, entries = pickle.loads(self._path(name).read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
-            return {}
-        except (AttributeError, ImportError):
-            return {}
-        if version != __version__ or not isinstance(entries, dict):
-            return {}
+        entries: dict[str, Any] = _load(self._path(name)).get("entries", {})
         return entries
 
     def put(self, name: str, parts: Mapping[str, str | bytes]) -> None:
-        """The pieces ``name`` was just rendered from (these replace the old ones). Pickled:
-        plain strings, written without a second copy of a feed's text."""
-        data = pickle.dumps((__version__, parts), protocol=pickle.HIGHEST_PROTOCOL)
-        with suppress(OSError):
-            replace(self._path(name), data, durable=False)
+        """The pieces ``name`` was just rendered from (these replace the old ones)."""
+        _save(self._path(name), parts)
 
 
 LOADED = Path(".castcal-cache") / "loaded.pickle"  # one file per shard: loaded-<shard>.pickle
 SHARDS = ("episodes", "other")
-
-
-def _unpickle(data: bytes) -> Any:
-    """Tens of thousands of long-lived objects, made without the cycle collector walking
-    them again and again as they arrive."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return pickle.loads(data)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Loaded:
@@ -227,14 +226,10 @@ class Loaded:
         self.changed: set[str] = set()  # the shards to save
         header = self._header()
         for shard in SHARDS:
-            try:
-                stored, entries = _unpickle(self._path(shard).read_bytes())
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
-                continue
-            except (AttributeError, ImportError):  # pickled by other code
-                continue
-            if stored == header:
-                self.entries.update(entries)
+            stored = _read(self._path(shard))
+            match stored:
+                case (stored_header, dict() as entries) if stored_header == header:
+                    self.entries.update(entries)
 
     def _path(self, shard: str) -> Path:
         return self.root / LOADED.with_name(f"loaded-{shard}.pickle")
