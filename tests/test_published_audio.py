@@ -18,6 +18,7 @@ from mutagen.mp4 import MP4
 
 from castcal import audio, id3
 from castcal.build import build
+from castcal.chapters import Chapter
 from tests.conftest import DATA, Run, need_program, snapshot
 
 AUDIO = DATA / "audio"
@@ -216,7 +217,7 @@ def test_id3_text_outside_latin1_reads_back(tmp_path: Path) -> None:
     title = "Endring – på godt og vondt 🎙"
     frames = [
         id3.text_frame(b"TIT2", title),
-        *id3.chapter_frames("Innhold", [id3.Chapter("ch00", 0, 1500, "Sak: æøå ÆØÅ")]),
+        *id3.chapter_frames("Innhold", [Chapter(0, 1.5, "Sak: æøå ÆØÅ")]),
         id3.picture_frame("image/png", b"\x89PNG not really"),
     ]
     path = tmp_path / "tagged.mp3"

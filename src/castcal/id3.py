@@ -11,21 +11,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from castcal.chapters import Chapter
 
 _UTF16 = b"\x01"
 _LATIN1 = b"\x00"
 _NO_OFFSET = 0xFFFFFFFF  # a chapter's byte offsets unknown: players use its times
 _PICTURE_FRONT_COVER = 3
 _TOP_LEVEL_AND_ORDERED = 0b11
-
-
-@dataclass(frozen=True)
-class Chapter:
-    element_id: str
-    start_ms: int
-    end_ms: int
-    title: str
 
 
 def _frame(frame_id: bytes, body: bytes) -> bytes:
@@ -50,24 +43,29 @@ def _element_id(value: str) -> bytes:
 
 
 def chapter_frames(toc_title: str, chapters: Sequence[Chapter]) -> list[bytes]:
-    """A titled, ordered top-level CTOC, then one CHAP per chapter in time order."""
+    """A titled, ordered top-level CTOC, then one CHAP per chapter (``ch00``, ``ch01``, ...)
+    in time order, its times in whole milliseconds."""
     if len(chapters) > 255:
         raise ValueError("an ID3 table of contents holds at most 255 chapters")
+    ordered = sorted(chapters, key=lambda c: c.start)
+    ids = [f"ch{i:02d}" for i in range(len(ordered))]
     toc = _frame(
         b"CTOC",
         _element_id("toc")
-        + bytes([_TOP_LEVEL_AND_ORDERED, len(chapters)])
-        + b"".join(_element_id(c.element_id) for c in chapters)
+        + bytes([_TOP_LEVEL_AND_ORDERED, len(ordered)])
+        + b"".join(_element_id(i) for i in ids)
         + text_frame(b"TIT2", toc_title),
     )
     chaps = [
         _frame(
             b"CHAP",
-            _element_id(c.element_id)
-            + struct.pack(">IIII", c.start_ms, c.end_ms, _NO_OFFSET, _NO_OFFSET)
+            _element_id(element_id)
+            + struct.pack(
+                ">IIII", round(c.start * 1000), round(c.end * 1000), _NO_OFFSET, _NO_OFFSET
+            )
             + text_frame(b"TIT2", c.title),
         )
-        for c in sorted(chapters, key=lambda c: c.start_ms)
+        for element_id, c in zip(ids, ordered, strict=True)
     ]
     return [toc, *chaps]
 

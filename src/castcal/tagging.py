@@ -66,11 +66,7 @@ def _tag_mp3(buffer: io.BytesIO, info: TagInfo) -> None:
         id3.text_frame(b"TCON", "Podcast"),
     ]
     if info.chapters:
-        chapters = [
-            id3.Chapter(f"ch{i:02d}", round(c.start * 1000), round(c.end * 1000), c.title)
-            for i, c in enumerate(info.chapters)
-        ]
-        frames += id3.chapter_frames(info.toc_title, chapters)
+        frames += id3.chapter_frames(info.toc_title, info.chapters)
     frames.append(id3.picture_frame(info.cover_mime, info.cover))  # last: the largest
     buffer.seek(0)
     buffer.truncate()
