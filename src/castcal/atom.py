@@ -3,9 +3,11 @@ news reader. Pure, like the other renderers: times come from the meetings' revis
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from castcal import ics, layout, xmlparts
 from castcal.manifest import Revision
@@ -41,7 +43,6 @@ def render(
     """The feed, and each entry's XML keyed by ``entry_key``; ``before`` holds those of the
     last build, so only new and changed meetings are rendered."""
     from feedgen.feed import FeedGenerator
-    from lxml import etree
 
     calendar = project.config.calendar
     assert calendar is not None
@@ -58,27 +59,26 @@ def render(
     stamps = [revisions[e.uid].last_modified for e in project.events]
     fg.updated(max(stamps, default=datetime(1970, 1, 1, tzinfo=UTC)))
     document: bytes = fg.atom_str(pretty=True, xml_declaration=True, encoding="UTF-8")
-    before = before or {}
-    parts: dict[str, bytes] = {}
-    parent = None  # the feed element, to serialize new entries in
     newest_first = sorted(project.events, key=lambda e: (e.start, e.id), reverse=True)
-    keys = [entry_key(project, e, revisions[e.uid]) for e in newest_first]
-    for key, event in zip(keys, newest_first, strict=True):
-        if key in before:
-            parts[key] = before[key]
-            continue
-        if parent is None:
-            parent = etree.fromstring(document)
-        revision = revisions[event.uid]
-        fe = fg.add_entry(order="append")
-        fg.remove_entry(fe)
-        fe.id(entry_id(event))
-        fe.title(f"AVLYST: {event.meta.title}" if event.cancelled else event.meta.title)
-        fe.updated(revision.last_modified)
-        fe.published(revision.created)
-        fe.link(href=f"{project.base_url}#{event.id}", rel="alternate", type="text/html")
-        fe.link(href=layout.url(project, layout.event(event)), rel="related", type="text/calendar")
-        fe.content(_text(event), type="text")
-        parts[key] = xmlparts.element_text(parent, fe.atom_entry(), level=1)
-    texts = [parts[key] for key in keys]
-    return xmlparts.insert(document, b"</feed>", texts, level=1), parts
+    pieces = [
+        (
+            entry_key(project, e, revisions[e.uid]),
+            functools.partial(_entry_element, fg, project, e, revisions[e.uid]),
+        )
+        for e in newest_first
+    ]
+    return xmlparts.assemble(document, None, b"</feed>", pieces, before or {})
+
+
+def _entry_element(fg: Any, project: Project, event: Event, revision: Revision) -> Any:
+    """A meeting's Atom entry, made with the feed's extensions, not added to it."""
+    fe = fg.add_entry(order="append")
+    fg.remove_entry(fe)
+    fe.id(entry_id(event))
+    fe.title(f"AVLYST: {event.meta.title}" if event.cancelled else event.meta.title)
+    fe.updated(revision.last_modified)
+    fe.published(revision.created)
+    fe.link(href=f"{project.base_url}#{event.id}", rel="alternate", type="text/html")
+    fe.link(href=layout.url(project, layout.event(event)), rel="related", type="text/calendar")
+    fe.content(_text(event), type="text")
+    return fe.atom_entry()

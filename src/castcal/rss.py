@@ -3,6 +3,7 @@ project gives the same bytes; no clock, no disk, no network."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -89,7 +90,6 @@ def render(
     feedgen on its own and the items' XML goes where feedgen would put them, indented as
     feedgen's pretty printing does: the bytes equal a whole render (a golden test checks)."""
     from feedgen.feed import FeedGenerator
-    from lxml import etree
 
     from castcal.podcastindex import PodcastIndexEntryExtension, PodcastIndexExtension
 
@@ -139,24 +139,16 @@ def render(
         tags.keep_last_build_date = False
 
     channel: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
-    before = before or {}
-    parts: dict[str, bytes] = {}
-    parent = None  # the channel element, to serialize new items in
-    keys = [item_key(project, item) for item in newest_first]
-    for key, item in zip(keys, newest_first, strict=True):
-        if key not in before:
-            if parent is None:
-                parent = etree.fromstring(channel).find("channel")
-            element = _entry(fg, project, item).rss_entry()
-            parts[key] = xmlparts.element_text(parent, element, level=2)
-        else:
-            parts[key] = before[key]
-    texts = [parts[key] for key in keys]
-    return xmlparts.insert(channel, b"  </channel>", texts, level=2), parts
+    pieces = [
+        (item_key(project, item), functools.partial(_item_element, fg, project, item))
+        for item in newest_first
+    ]
+    return xmlparts.assemble(channel, "channel", b"  </channel>", pieces, before or {})
 
 
-def _entry(fg: Any, project: Project, item: Item) -> Any:
-    """A feedgen entry for ``item``, not added to the feed (whose channel is rendered)."""
+def _item_element(fg: Any, project: Project, item: Item) -> Any:
+    """The <item> element of ``item``, made by feedgen with the feed's extensions (the
+    entry is not added to the feed, whose channel is rendered on its own)."""
     from castcal import notes
     from castcal.podcastindex import AlternateTag
 
@@ -184,7 +176,7 @@ def _entry(fg: Any, project: Project, item: Item) -> Any:
     # Item-level people replace the channel's list in apps, so the hosts are restated.
     tags.people = _person_tags(show.people + meta.people)
     if not item.whole:
-        return fe
+        return fe.rss_entry()
     main = episode.audio
     tags.chapters_url = layout.url(project, layout.chapters(episode))
     if episode.transcript is not None:
@@ -202,4 +194,4 @@ def _entry(fg: Any, project: Project, item: Item) -> Any:
             )
             for i, item in enumerate((main, *episode.alternates))
         ]
-    return fe
+    return fe.rss_entry()
