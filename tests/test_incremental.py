@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from mutagen.id3 import ID3
 
 from castcal.models import Strict
@@ -93,6 +94,20 @@ def test_a_moved_project_does_not_reuse_old_paths(
     (moved / "feeds/audio/digital-transformasjon.mp3").unlink()  # to be made again
     build(moved, castcal)
     assert (moved / "feeds/audio/digital-transformasjon.mp3").is_file()
+
+
+def test_a_relative_and_an_absolute_config_path_do_not_share_paths(
+    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The loaded models hold paths as the config path gave them: a build started inside
+    the project must not hand its relative paths to one started elsewhere."""
+    monkeypatch.chdir(project)
+    result = castcal("build", "--config", "config.toml")
+    assert result.exit_code == 0, result.stderr
+    monkeypatch.chdir(tmp_path)
+    (project / "feeds/audio/digital-transformasjon.mp3").unlink()  # to be made again
+    build(project, castcal)
+    assert (project / "feeds/audio/digital-transformasjon.mp3").is_file()
 
 
 def test_a_cache_made_for_other_models_is_ignored(

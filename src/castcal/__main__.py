@@ -1,3 +1,19 @@
-from castcal.cli import main
+"""The ``castcal`` command and ``python -m castcal``."""
 
-main()
+import gc
+
+
+def run() -> None:
+    # A build makes a few hundred thousand objects that live until it ends (models, rendered
+    # pieces) and almost no reference cycles. With the default threshold the cycle collector
+    # walks them over and over (a third of a one-change build's time at 1,000 episodes);
+    # collecting every 200,000 allocations instead costs no memory to speak of (mypy does
+    # the same for the same reason).
+    gc.set_threshold(200_000, 30, 30)
+    from castcal.cli import main
+
+    main()
+
+
+if __name__ == "__main__":
+    run()

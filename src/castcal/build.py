@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext, suppress
@@ -147,6 +148,25 @@ def build(
 ) -> BuildResult:
     options = options or Options()
     project = load(config_path, options, strict=strict)
+    # The loaded project lives as long as the build: the cycle collector need not walk its
+    # objects again and again (at 10,000 episodes one walk took 0.3 s). Unfrozen at the
+    # end, for `serve --watch`, which builds again in the same process.
+    gc.freeze()
+    try:
+        return _write(project, out, wait, now, allow_removal, guard_url, options)
+    finally:
+        gc.unfreeze()
+
+
+def _write(
+    project: Project,
+    out: Path | None,
+    wait: float,
+    now: datetime | None,
+    allow_removal: bool,
+    guard_url: str | None,
+    options: Options,
+) -> BuildResult:
     out_dir = output_dir(project, out)
     elsewhere = published_at(project, guard_url, options)  # the network, outside the lock
     with output.locked(out_dir, wait):

@@ -240,12 +240,13 @@ class Loaded:
         meetings."""
         return SHARDS[0] if key.startswith("episode:") else SHARDS[1]
 
-    def _header(self) -> tuple[str, str, str, str]:
-        # The models hold absolute paths: a project moved elsewhere starts afresh. Their
-        # shape is in it too, so a changed model never meets a pickle of the old one.
+    def _header(self) -> tuple[str, str, str, str, str]:
+        # The models hold paths as the config path gave them, relative or not: a project
+        # moved, or reached by another path, starts afresh. Their shape is in it too, so a
+        # changed model never meets a pickle of the old one.
         from castcal.models import shape
 
-        return __version__, sys.version, str(self.root.resolve()), shape()
+        return __version__, sys.version, str(self.root), str(self.root.resolve()), shape()
 
     def _stamp(self, relative: str) -> tuple[str, int, int] | None:
         try:
