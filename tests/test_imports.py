@@ -40,3 +40,15 @@ def test_heavy_modules_only_where_used(project: Path) -> None:
     assert {"feedgen", "icalendar", "jinja2"} <= cold  # the sanity of this test
     assert loaded("build", "--config", config, "-q") == set()  # nothing changed
     assert loaded("check", "--config", config) == set()
+
+
+def test_an_episode_change_loads_no_calendar_library(project: Path) -> None:
+    config = project / "config.toml"
+    loaded("build", "--config", config, "-q")
+    episode = project / "episodes/hva-er-endringsledelse/episode.toml"
+    text = episode.read_text()
+    assert 'title = "' in text
+    episode.write_text(text.replace('title = "', 'title = "Endret: ', 1))
+    one_change = loaded("build", "--config", config, "-q")
+    assert {"feedgen", "jinja2"} <= one_change  # the feeds and the page are made again
+    assert "icalendar" not in one_change  # the calendars did not change

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from castcal import ics, layout, xmlparts
+from castcal import layout, xmlparts
 from castcal.manifest import Revision
 from castcal.models import Event, Project
 from castcal.page import norwegian_date
@@ -26,7 +26,7 @@ def _text(event: Event) -> str:
         f"Tid: {norwegian_date(start)} kl. {start:%H.%M}–{end:%H.%M}",
         f"Sted: {event.location}",
         "",
-        ics.description(event),
+        event.details(),
     ]
     return "\n".join(lines)
 

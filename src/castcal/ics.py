@@ -43,20 +43,6 @@ def vtimezone(tzid: str, years: range) -> Timezone:
     return timezone
 
 
-def description(event: Event) -> str:
-    """The meeting as text: calendar clients show no structured speakers, so they go here."""
-    parts = []
-    if event.cancelled:
-        parts.append("Møtet er avlyst.")
-    if event.meta.description:
-        parts.append(event.meta.description)
-    if event.meta.speakers:
-        parts.append("Innledere:\n" + "\n".join(f"- {s.line()}" for s in event.meta.speakers))
-    if event.meta.registration:
-        parts.append(f"Påmelding: {event.meta.registration}")
-    return "\n\n".join(parts)
-
-
 def _summary(event: Event) -> str:
     return f"AVLYST: {event.meta.title}" if event.cancelled else event.meta.title
 
@@ -75,7 +61,7 @@ def _vevent(project: Project, event: Event, revision: Revision) -> VEvent:
     vevent.add("dtstart", event.start)
     vevent.add("dtend", event.end)
     vevent.add("summary", _summary(event))
-    vevent.add("description", description(event))
+    vevent.add("description", event.details())
     vevent.add("location", event.location)
     url = event.meta.url or event.meta.registration or calendar.url or project.base_url
     vevent.add("url", url)

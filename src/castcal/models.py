@@ -444,6 +444,20 @@ class Event(Strict):
     def cancelled(self) -> bool:
         return self.meta.status == "cancelled"
 
+    def details(self) -> str:
+        """The meeting as text, for calendars, the Atom feed and calendar links: clients
+        show no structured speakers, so they go here."""
+        parts = []
+        if self.cancelled:
+            parts.append("Møtet er avlyst.")
+        if self.meta.description:
+            parts.append(self.meta.description)
+        if self.meta.speakers:
+            parts.append("Innledere:\n" + "\n".join(f"- {s.line()}" for s in self.meta.speakers))
+        if self.meta.registration:
+            parts.append(f"Påmelding: {self.meta.registration}")
+        return "\n\n".join(parts)
+
 
 class Cover(Strict):
     """The show's artwork, already checked against Apple's rules."""

@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 
-from castcal import ics, layout, notes, segments
+from castcal import layout, notes, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Event, Project
 from castcal.state import fingerprint
@@ -116,7 +116,7 @@ def _meeting_view(event: Event) -> MeetingView:
     if end.date() != start.date():
         last = f"{WEEKDAYS[end.weekday()]} {norwegian_date(end)}"
         when = f"{day} kl. {start:%H.%M} – {last} kl. {end:%H.%M}"
-    details = ics.description(event)
+    details = event.details()
     return MeetingView(
         event=event,
         anchor=event.id,
