@@ -20,6 +20,7 @@ import json
 import os
 import pickle
 import sys
+import zlib
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -208,7 +209,14 @@ class Parts:
 
 
 LOADED = Path(".castcal-cache") / "loaded.pickle"  # one file per shard: loaded-<shard>.pickle
-SHARDS = ("episodes", "other")
+# Episodes and meetings are spread over shards by a hash of their key: one change re-saves
+# one shard, a sixteenth of them, not the whole archive.
+SPREAD = 16
+SHARDS = (
+    *(f"episodes-{i:02d}" for i in range(SPREAD)),
+    *(f"events-{i:02d}" for i in range(SPREAD)),
+    "other",
+)
 
 
 class Loaded:
@@ -236,9 +244,10 @@ class Loaded:
 
     @staticmethod
     def _shard(key: str) -> str:
-        """Episodes and meetings are stored apart: a changed meeting re-pickles only the
-        meetings."""
-        return SHARDS[0] if key.startswith("episode:") else SHARDS[1]
+        kind, _, name = key.partition(":")
+        if kind in ("episode", "event"):
+            return f"{kind}s-{zlib.crc32(name.encode()) % SPREAD:02d}"
+        return SHARDS[-1]
 
     def _header(self) -> tuple[str, str, str, str, str]:
         # The models hold paths as the config path gave them, relative or not: a project
