@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from castcal import __version__, layout
+from castcal import __version__
 from castcal.errors import ContentError, Problem
 from castcal.guard import Identities
 from castcal.models import Event, Project
@@ -91,18 +91,17 @@ def _parse_stamp(value: str) -> datetime:
 def dump(
     project: Project,
     revisions: dict[str, Revision],
+    main_feed: Feed,
     segment_feeds: Sequence[Feed] = (),
 ) -> bytes:
+    """The manifest of what the feeds publish: each episode's item in ``main_feed`` and
+    each segment's in ``segment_feeds``, and each meeting with its revision."""
     document = {
         "castcal": __version__,
         "podcast": {"guid": str(project.config.podcast.guid)},
         "episodes": {
-            episode.id: {
-                "guid": episode.guid,
-                "enclosure": layout.enclosure(project, episode, episode.audio),
-                "length": episode.audio.facts.length,
-            }
-            for episode in sorted(project.episodes, key=lambda e: e.id)
+            item.episode.id: {"guid": item.guid, "enclosure": item.url, "length": item.length}
+            for item in sorted(main_feed.items, key=lambda i: i.episode.id)
         },
         "segments": {
             feed.path.removesuffix(".xml"): {

@@ -63,28 +63,6 @@ def _tagged(
     return produce
 
 
-def with_lengths(project: Project, published: Published) -> Project:
-    """The project with each published copy's length in place of its source's."""
-
-    def update(episode: Episode, item: Media) -> Media:
-        path = layout.media(episode, item)
-        length = published.lengths.get(path) if path else None
-        if length is None:
-            return item
-        return item.model_copy(update={"facts": item.facts.model_copy(update={"length": length})})
-
-    episodes = tuple(
-        e.model_copy(
-            update={
-                "audio": update(e, e.audio),
-                "alternates": tuple(update(e, a) for a in e.alternates),
-            }
-        )
-        for e in project.episodes
-    )
-    return project.model_copy(update={"episodes": episodes})
-
-
 def outputs(
     project: Project,
     revisions: dict[str, manifest.Revision],
@@ -97,15 +75,16 @@ def outputs(
     calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
     need the lengths of the audio written before them."""
     show = project.config.podcast
-    # Each segment feed's podcast:guid: the published one, else derived from its URL.
     tag_print = _tag_print(project)
     cover = project.cover
     yield Planned(layout.cover(project), fingerprint("cover", cover.name), lambda: (cover.data, {}))
+    # An episode's files are made from the episode and what tag_print covers: their
+    # fingerprints are those two fingerprints side by side, which is cheap for thousands.
     for episode in project.episodes:
         for item in (episode.audio, *episode.alternates):
             path = layout.media(episode, item)
             if path is not None:
-                print_ = fingerprint("audio", tag_print, episode.fingerprint, item.source)
+                print_ = f"audio {tag_print} {episode.fingerprint} {item.source}"
                 yield Planned(path, print_, _tagged(project, episode, item))
     cuts: dict[str, Any] = {}
     planned_segments = segments.plan(project)
@@ -113,7 +92,7 @@ def outputs(
         where = segments.target(planned)
         if where is None:
             continue
-        print_ = fingerprint("segment", tag_print, planned.episode.fingerprint, planned.kind)
+        print_ = f"segment {tag_print} {planned.episode.fingerprint} {planned.kind}"
 
         def cut(planned: segments.Planned = planned) -> tuple[bytes, dict[str, Any]]:
             data, duration = segments.render(project, planned, cuts)
@@ -121,21 +100,21 @@ def outputs(
 
         yield Planned(where[0], print_, cut)
     for episode in project.episodes:
-        chapter_print = fingerprint("chapters", tag_print, show.author, episode.fingerprint)
 
         def json_chapters(episode: Episode = episode) -> tuple[bytes, dict[str, Any]]:
             from castcal.chapters import json_chapters as render
 
             return render(show, episode), {}
 
-        yield Planned(layout.chapters(episode), chapter_print, json_chapters)
+        print_ = f"chapters {tag_print} {episode.fingerprint}"
+        yield Planned(layout.chapters(episode), print_, json_chapters)
         if episode.transcript is not None:
             text = episode.transcript.encode()
 
             def transcript(text: bytes = text) -> tuple[bytes, dict[str, Any]]:
                 return text, {}
 
-            yield Planned(layout.transcript(episode), fingerprint("vtt", text), transcript)
+            yield Planned(layout.transcript(episode), f"vtt {episode.fingerprint}", transcript)
     calendar = project.config.calendar
     calendar_print = fingerprint(
         "calendar",
@@ -163,14 +142,6 @@ def outputs(
         yield Planned(layout.event(event), event_print, single)
 
     # The feeds: everything below depends on the lengths written above.
-    cut_list = [
-        segments.published(p, where[0], published.lengths[where[0]], published.durations[where[0]])
-        if (where := segments.target(p)) is not None
-        else segments.Published(p, p.episode.segment_audio[p.kind].source,
-                                p.episode.segment_audio[p.kind].facts)
-        for p in planned_segments
-    ]  # fmt: skip
-    full = with_lengths(project, published)
     feeds_print = fingerprint(
         "feeds",
         project.fingerprint,
@@ -179,6 +150,17 @@ def outputs(
         sorted(published.durations.items()),
         segment_guids,
     )
+    feeds: dict[str, Any] = {}  # by path: made when first needed, then shared
+
+    def made_feeds() -> dict[str, Any]:
+        if not feeds:
+            from castcal import rss
+
+            feeds[layout.FEED] = rss.main_feed(project, published.lengths)
+            lengths, durations = published.lengths, published.durations
+            made = segments.feeds(project, planned_segments, lengths, durations, segment_guids)
+            feeds.update((feed.path, feed) for feed in made)
+        return feeds
 
     def pieced(
         name: str, render: Callable[[dict[str, Piece]], tuple[bytes, dict[str, Piece]]]
@@ -193,31 +175,16 @@ def outputs(
 
         return produce
 
-    def main_feed(before: dict[str, bytes]) -> tuple[bytes, dict[str, bytes]]:
-        from castcal import rss
-
-        return rss.render(full, None, before)
-
-    yield Planned(layout.FEED, feeds_print, pieced(layout.FEED, main_feed))
-    segment_feeds_cache: list[Any] = []
-
-    def segment_feeds() -> list[Any]:
-        if not segment_feeds_cache:
-            segment_feeds_cache.extend(segments.feeds(full, cut_list, segment_guids))
-        return segment_feeds_cache
-
-    for kind in show.segments:
-
-        def one_segment_feed(
-            before: dict[str, bytes], kind: str = kind
-        ) -> tuple[bytes, dict[str, bytes]]:
+    def feed(path: str) -> Callable[[dict[str, bytes]], tuple[bytes, dict[str, bytes]]]:
+        def render(before: dict[str, bytes]) -> tuple[bytes, dict[str, bytes]]:
             from castcal import rss
 
-            feed = next(f for f in segment_feeds() if f.path == segments.feed_path(kind))
-            return rss.render(full, feed, before)
+            return rss.render(project, made_feeds()[path], before)
 
-        path = segments.feed_path(kind)
-        yield Planned(path, feeds_print, pieced(path, one_segment_feed))
+        return render
+
+    for path in (layout.FEED, *(segments.feed_path(kind) for kind in show.segments)):
+        yield Planned(path, feeds_print, pieced(path, feed(path)))
     if calendar is not None:
 
         def series(before: dict[str, str]) -> tuple[bytes, dict[str, str]]:
@@ -248,13 +215,15 @@ def outputs(
     def page(before: dict[str, str]) -> tuple[bytes, dict[str, str]]:
         from castcal import page as show_page
 
-        return show_page.render(full, now, before)
+        return show_page.render(project, now, before)
 
     page_print = fingerprint("page", feeds_print, calendar_print, upcoming)
     yield Planned(layout.PAGE, page_print, pieced(layout.PAGE, page))
 
     def manifest_bytes() -> tuple[bytes, dict[str, Any]]:
-        return manifest.dump(full, revisions, segment_feeds()), {}
+        made = made_feeds()
+        segment_feeds = [made[segments.feed_path(kind)] for kind in show.segments]
+        return manifest.dump(project, revisions, made[layout.FEED], segment_feeds), {}
 
     yield Planned(
         manifest.NAME, fingerprint("manifest", feeds_print, calendar_print), manifest_bytes

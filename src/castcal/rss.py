@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from castcal import layout, xmlparts
 from castcal.chapters import chapters, npt
-from castcal.models import Episode, Person, Project
+from castcal.models import Episode, Media, Person, Project
 from castcal.state import fingerprint
 
 if TYPE_CHECKING:
@@ -48,24 +48,34 @@ class Item:
     guid: str
     title: str
     url: str
-    length: int
+    length: int  # of the file published, as are those below
     mime: str
     seconds: int
     whole: bool  # the whole episode: chapters, transcript and alternates apply
+    alternate_lengths: tuple[int, ...] = ()
 
 
-def main_feed(project: Project) -> Feed:
+def main_feed(project: Project, lengths: Mapping[str, int] | None = None) -> Feed:
+    """The feed of whole episodes; ``lengths`` holds those of the files this build
+    published, by their path in feeds/ (a tagged copy is longer than its source)."""
     show = project.config.podcast
+    published = lengths or {}
+
+    def length(episode: Episode, media: Media) -> int:
+        path = layout.media(episode, media)
+        return published.get(path, media.facts.length) if path else media.facts.length
+
     items = tuple(
         Item(
             episode=e,
             guid=e.guid,
             title=e.meta.title,
             url=layout.enclosure(project, e, e.audio),
-            length=e.audio.facts.length,
+            length=length(e, e.audio),
             mime=e.audio.facts.mime,
             seconds=e.audio.facts.seconds,
             whole=True,
+            alternate_lengths=tuple(length(e, a) for a in e.alternates),
         )
         for e in project.episodes
     )
@@ -74,11 +84,14 @@ def main_feed(project: Project) -> Feed:
 
 def item_key(project: Project, item: Item) -> str:
     """A fingerprint of everything an item's XML is made from."""
-    episode = item.episode
-    lengths = [m.facts.length for m in (episode.audio, *episode.alternates)]
     fields = [item.guid, item.title, item.url, item.length, item.mime, item.seconds, item.whole]
     return fingerprint(
-        "rss-item", project.fingerprint, episode.id, episode.fingerprint, fields, lengths
+        "rss-item",
+        project.fingerprint,
+        item.episode.id,
+        item.episode.fingerprint,
+        fields,
+        item.alternate_lengths,
     )
 
 
@@ -184,14 +197,16 @@ def _item_element(fg: Any, project: Project, item: Item) -> Any:
         tags.transcript_language = show.language
     tags.psc = [(npt(c.start), c.title) for c in chapters(show, episode)]
     if episode.alternates:  # the main file first, marked default, as the namespace asks
+        lengths = (item.length, *item.alternate_lengths)
+        files = zip((main, *episode.alternates), lengths, strict=True)
         tags.alternates = [
             AlternateTag(
-                url=layout.enclosure(project, episode, item),
-                mime=item.facts.mime,
-                length=item.facts.length,
-                title=item.facts.extension.upper(),
+                url=layout.enclosure(project, episode, media),
+                mime=media.facts.mime,
+                length=length,
+                title=media.facts.extension.upper(),
                 default=not i,
             )
-            for i, item in enumerate((main, *episode.alternates))
+            for i, (media, length) in enumerate(files)
         ]
     return fe.rss_entry()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from castcal import layout
-from castcal.models import PODCAST_NAMESPACE, AudioFacts, Episode, Project, podcast_guid
+from castcal.models import PODCAST_NAMESPACE, Episode, Project, podcast_guid
 
 if TYPE_CHECKING:
     from castcal import mp3cut
@@ -25,13 +26,6 @@ class Planned:
     episode: Episode
     kind: str
     index: int  # of the segment in the episode
-
-
-@dataclass(frozen=True)
-class Published:
-    planned: Planned
-    path: str  # in feeds/, or the URL of a segment file hosted elsewhere
-    facts: AudioFacts
 
 
 def feed_path(kind: str) -> str:
@@ -109,46 +103,47 @@ def render(
     return tagging.tag(data, extension, info), duration
 
 
-def published(planned: Planned, path: str, length: int, duration: float) -> Published:
-    extension = path.rsplit(".", 1)[-1]
-    mime = "audio/mpeg" if extension == "mp3" else "audio/x-m4a"
-    # Facts of a file castcal just wrote: nothing to validate.
-    facts = AudioFacts.model_construct(
-        length=length, mime=mime, extension=extension, duration=duration
-    )
-    return Published(planned, path, facts)
+_MIME = {"mp3": "audio/mpeg", "m4a": "audio/x-m4a"}
 
 
-def feeds(project: Project, published: list[Published], guids: dict[str, str]) -> list[Feed]:
-    """One feed per segment kind declared in config.toml, in declaration order.
-    ``guids`` holds the podcast:guid already published for a kind; it is kept, never
-    recomputed from a changed URL."""
+def feeds(
+    project: Project,
+    planned: list[Planned],
+    lengths: Mapping[str, int],
+    durations: Mapping[str, float],
+    guids: dict[str, str],
+) -> list[Feed]:
+    """One feed per segment kind declared in config.toml, in declaration order, of the
+    segments published: ``lengths`` and ``durations`` are those of the files this build
+    wrote, by their path in feeds/. ``guids`` holds the podcast:guid already published for a
+    kind; it is kept, never recomputed from a changed URL."""
     from castcal.rss import Feed, Item
 
     show = project.config.podcast
-    result = []
-    for kind, declared in show.segments.items():
-        items = tuple(
-            Item(
-                episode=p.planned.episode,
-                guid=item_guid(p.planned.episode, kind),
-                title=title(p.planned),
-                url=p.path if "://" in p.path else layout.url(project, p.path),
-                length=p.facts.length,
-                mime=p.facts.mime,
-                seconds=p.facts.seconds,
-                whole=False,
-            )
-            for p in published
-            if p.planned.kind == kind
+    items: dict[str, list[Item]] = {kind: [] for kind in show.segments}
+    for p in planned:
+        if p.kind not in items:
+            continue
+        where = target(p)
+        if where is None:  # the segment's own file, hosted elsewhere
+            own = p.episode.segment_audio[p.kind]
+            url, length, mime = own.source, own.facts.length, own.facts.mime
+            seconds = own.facts.seconds
+        else:
+            path, extension = where
+            url, length, mime = layout.url(project, path), lengths[path], _MIME[extension]
+            seconds = round(durations[path])
+        episode = p.episode
+        items[p.kind].append(
+            Item(episode, item_guid(episode, p.kind), title(p), url, length, mime, seconds, False)
         )
-        result.append(
-            Feed(
-                path=feed_path(kind),
-                title=f"{show.title}: {declared.title}",
-                description=declared.description,
-                guid=guids.get(kind) or feed_guid(project, kind),
-                items=items,
-            )
+    return [
+        Feed(
+            path=feed_path(kind),
+            title=f"{show.title}: {declared.title}",
+            description=declared.description,
+            guid=guids.get(kind) or feed_guid(project, kind),
+            items=tuple(items[kind]),
         )
-    return result
+        for kind, declared in show.segments.items()
+    ]
