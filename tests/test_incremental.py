@@ -71,6 +71,30 @@ def test_without_caches_the_output_is_the_same(
     assert contents(project / "feeds") == warm
 
 
+def test_meetings_changed_and_added_match_a_build_without_caches(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """The series, Atom feed, page and manifest reuse the pieces of unchanged meetings."""
+    build(project, castcal)
+    events = project / "events"
+    first = events / "2017-03-03-endringsledelse-i-praksis.toml"
+    first.write_text(first.read_text().replace("Hvordan leder vi", "Hvordan styrer vi"))
+    later = (events / "2027-01-20-endring-og-medvirkning.toml").read_text()
+    (events / "2031-02-05-endring-i-lengden.toml").write_text(
+        later.replace("2027-01-20", "2031-02-05")
+    )
+    build(project, castcal)
+    warm = contents(project / "feeds")
+    shutil.rmtree(project / ".castcal-cache")
+    (project / "feeds/.castcal-state.pickle").unlink()
+    result = build(project, castcal)
+    assert "0 files written" in result.stdout
+    assert contents(project / "feeds") == warm
+    series = (project / "feeds/frokost.ics").read_text()
+    assert "Hvordan styrer vi" in series
+    assert "DTSTART;TZID=Europe/Oslo:20310205T080000" in series
+
+
 def test_damaged_caches_are_ignored(project: Path, castcal: Callable[..., Run]) -> None:
     build(project, castcal)
     before = contents(project / "feeds")

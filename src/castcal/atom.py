@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,6 @@ from castcal import layout, xmlparts
 from castcal.manifest import Revision
 from castcal.models import Event, Project
 from castcal.page import norwegian_date
-from castcal.state import fingerprint
 
 
 def entry_id(event: Event) -> str:
@@ -31,15 +30,19 @@ def _text(event: Event) -> str:
     return "\n".join(lines)
 
 
-def entry_key(project: Project, event: Event, revision: Revision) -> str:
-    """A fingerprint of everything an entry's XML is made from."""
-    stamps = [str(revision.created), str(revision.last_modified)]
-    return fingerprint("atom-entry", project.fingerprint, event.id, event.fingerprint, stamps)
+def entry_key(project: Project, event: Event, revision: Revision) -> tuple[object, ...]:
+    """Everything an entry's XML is made from, side by side."""
+    return (
+        "atom-entry", project.fingerprint, event.id, event.fingerprint,
+        revision.created, revision.last_modified,
+    )  # fmt: skip
 
 
 def render(
-    project: Project, revisions: dict[str, Revision], before: Mapping[str, bytes] | None = None
-) -> tuple[bytes, dict[str, bytes]]:
+    project: Project,
+    revisions: dict[str, Revision],
+    before: Mapping[Hashable, bytes] | None = None,
+) -> tuple[bytes, dict[Hashable, bytes]]:
     """The feed, and each entry's XML keyed by ``entry_key``; ``before`` holds those of the
     last build, so only new and changed meetings are rendered."""
     from feedgen.feed import FeedGenerator

@@ -110,22 +110,39 @@ def vevent_text(project: Project, event: Event, revision: Revision) -> str:
     return bytes(_vevent(project, event, revision).to_ical()).decode("utf-8")
 
 
-def series(
-    project: Project, revisions: dict[str, Revision], vevents: list[str] | None = None
-) -> bytes:
-    """The whole series as one subscribable calendar: no METHOD, no calendar UID, no alarm.
-    ``vevents`` may hold each meeting's VEVENT text, as ``vevent_text`` gives it."""
+def series_years(project: Project) -> range | None:
+    """The years the series' VTIMEZONE covers: those of its meetings."""
+    return _years(project.events)
+
+
+def series_opening(project: Project) -> str:
+    """The series calendar up to its first VEVENT: its properties and the VTIMEZONE, which
+    depend only on the calendar's settings and ``series_years``."""
     config = project.config.calendar
     assert config is not None
-    cal = _calendar(config.timezone, _years(project.events))
+    cal = _calendar(config.timezone, series_years(project))
     cal.calendar_name = config.name
     cal.description = config.description
     cal.add("x-wr-timezone", config.timezone)
     cal.add("refresh-interval", config.refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(config.refresh))
+    return _opening(cal).decode("utf-8")
+
+
+def series(
+    project: Project,
+    revisions: dict[str, Revision],
+    vevents: list[str] | None = None,
+    opening: str | None = None,
+) -> bytes:
+    """The whole series as one subscribable calendar: no METHOD, no calendar UID, no alarm.
+    ``vevents`` may hold each meeting's VEVENT text, as ``vevent_text`` gives it, and
+    ``opening`` the text ``series_opening`` gives."""
+    if opening is None:
+        opening = series_opening(project)
     if vevents is None:
         vevents = [vevent_text(project, e, revisions[e.uid]) for e in project.events]
-    return _opening(cal) + "".join(vevents).encode("utf-8") + END
+    return (opening + "".join(vevents)).encode("utf-8") + END
 
 
 def single(project: Project, event: Event, revision: Revision, vevent: str | None = None) -> bytes:

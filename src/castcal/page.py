@@ -5,7 +5,7 @@ ahead); no clock, no disk beyond the packaged template, no network."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
@@ -15,7 +15,6 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from castcal import layout, notes, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Event, Project
-from castcal.state import fingerprint
 
 MONTHS = (
     "januar", "februar", "mars", "april", "mai", "juni",
@@ -145,15 +144,15 @@ def _template(name: str) -> Template:
 
 
 def render(
-    project: Project, now: datetime, before: dict[str, str] | None = None
-) -> tuple[bytes, dict[str, str]]:
-    """The page, and the HTML of each episode and meeting in it, keyed by a fingerprint of
-    what it shows. ``before`` holds those of the last build: an item that did not change is
+    project: Project, now: datetime, before: Mapping[Hashable, str] | None = None
+) -> tuple[bytes, dict[Hashable, str]]:
+    """The page, and the HTML of each episode and meeting in it, keyed by what it is made
+    from. ``before`` holds those of the last build: an item that did not change is
     not rendered again."""
     before = before or {}
-    parts: dict[str, str] = {}
+    parts: dict[Hashable, str] = {}
 
-    def part(key: str, make: Callable[[], str]) -> str:
+    def part(key: Hashable, make: Callable[[], str]) -> str:
         parts[key] = before.get(key) or make()
         return parts[key]
 
@@ -163,13 +162,13 @@ def render(
 
     def episode_html(episode: Episode) -> str:
         return part(
-            fingerprint("page-episode", project.fingerprint, episode.fingerprint),
+            ("page-episode", project.fingerprint, episode.id, episode.fingerprint),
             lambda: str(_template("episode").render(view=_episode_view(project, episode))),
         )
 
     def meeting_html(event: Event) -> str:
         return part(
-            fingerprint("page-meeting", project.fingerprint, event.fingerprint),
+            ("page-meeting", project.fingerprint, event.id, event.fingerprint),
             lambda: str(_template("meeting").render(view=_meeting_view(event))),
         )
 

@@ -21,7 +21,7 @@ import os
 import pickle
 import sys
 import zlib
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ def _load(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) and data.get("castcal") == __version__ else {}
 
 
-def _save(path: Path, entries: Mapping[str, Any], **more: str) -> None:
+def _save(path: Path, entries: Mapping[Any, Any], **more: str) -> None:
     document = {"castcal": __version__, "entries": entries, **more}
     if path.suffix == ".pickle":
         data = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
@@ -188,7 +188,7 @@ PARTS = Path(".castcal-cache") / "parts"
 
 class Parts:
     """Rendered pieces of the big outputs (a feed's items, the series' VEVENTs, the page's
-    entries), each keyed by a fingerprint of what it shows: an output rendered again
+    entries), each keyed by what it is made from: an output rendered again
     renders only its new and changed pieces. Kept per output, and read only when that
     output is rendered: a build with nothing changed never reads them."""
 
@@ -198,12 +198,12 @@ class Parts:
     def _path(self, name: str) -> Path:
         return self.folder / f"{name.replace('/', '%')}.pickle"
 
-    def get(self, name: str) -> dict[str, Any]:
+    def get(self, name: str) -> dict[Hashable, Any]:
         """The pieces ``name`` was last rendered from."""
-        entries: dict[str, Any] = _load(self._path(name)).get("entries", {})
+        entries: dict[Hashable, Any] = _load(self._path(name)).get("entries", {})
         return entries
 
-    def put(self, name: str, parts: Mapping[str, str | bytes]) -> None:
+    def put(self, name: str, parts: Mapping[Hashable, str | bytes]) -> None:
         """The pieces ``name`` was just rendered from (these replace the old ones)."""
         _save(self._path(name), parts)
 

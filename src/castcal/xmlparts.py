@@ -5,7 +5,7 @@ whole render: the golden tests compare them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 # The namespace declarations lxml puts on an element serialized on its own.
@@ -40,9 +40,9 @@ def assemble(
     document: bytes,
     container: str | None,
     closing: bytes,
-    pieces: Sequence[tuple[str, Callable[[], Any]]],
-    before: Mapping[str, bytes],
-) -> tuple[bytes, dict[str, bytes]]:
+    pieces: Sequence[tuple[Hashable, Callable[[], Any]]],
+    before: Mapping[Hashable, bytes],
+) -> tuple[bytes, dict[Hashable, bytes]]:
     """``document`` with the pieces as the last children of ``container`` (a child of the
     root, or None for the root itself), which ``closing`` ends; and each piece's XML by its
     key. A piece is a key and a function making its lxml element, called only for a key
@@ -50,7 +50,7 @@ def assemble(
     from lxml import etree
 
     level = 1 if container is None else 2
-    parts: dict[str, bytes] = {}
+    parts: dict[Hashable, bytes] = {}
     parent = None  # the container, parsed once the first new piece needs it
     for key, make in pieces:
         if key in before:
