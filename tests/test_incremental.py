@@ -154,3 +154,26 @@ def test_a_cache_made_for_other_models_is_ignored(
     new_header = pickle.loads(cache.read_bytes())[0]
     assert new_header != old_header  # the cache was made afresh
     assert "Added(added)" in new_header[-1]
+
+
+def test_a_loaded_entry_is_read_only_from_its_own_shard(tmp_path: Path) -> None:
+    """A cache file of an older layout, in which every meeting was in one file, must not
+    bring back stale copies of entries that now live in a shard of their own."""
+    from castcal.state import Loaded
+
+    (tmp_path / "events").mkdir()
+    meeting = tmp_path / "events/m.toml"
+    meeting.write_text("title = 'Før'\n")
+    first = Loaded(tmp_path)
+    first.put("event:m.toml", "config", ["events/m.toml"], "before", [])
+    first.save()
+    own = first._path(first._shard("event:m.toml"))
+    other = first._path("other")
+    header, _, entries = pickle.loads(own.read_bytes())
+    other.write_bytes(pickle.dumps((header, entries)))  # as before shards were named
+    meeting.write_text("title = 'Etter'\n")
+    second = Loaded(tmp_path)
+    assert second.get("event:m.toml", "config") is None  # changed since: not valid
+    second.put("event:m.toml", "config", ["events/m.toml"], "after", [])
+    second.save()
+    assert Loaded(tmp_path).get("event:m.toml", "config") == ("after", [])

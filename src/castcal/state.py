@@ -234,9 +234,10 @@ class Loaded:
         self.changed: set[str] = set()  # the shards to save
         header = self._header()
         for shard in SHARDS:
-            stored = _read(self._path(shard))
-            match stored:
-                case (stored_header, dict() as entries) if stored_header == header:
+            match _read(self._path(shard)):  # a file of another layout holds other keys
+                case (stored_header, stored_shard, dict() as entries) if (
+                    stored_header == header and stored_shard == shard
+                ):
                     self.entries.update(entries)
 
     def _path(self, shard: str) -> Path:
@@ -289,7 +290,7 @@ class Loaded:
         header = self._header()
         for shard in sorted(self.changed):
             entries = {k: v for k, v in self.entries.items() if self._shard(k) == shard}
-            data = pickle.dumps((header, entries), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps((header, shard, entries), protocol=pickle.HIGHEST_PROTOCOL)
             with suppress(OSError):
                 replace(self._path(shard), data, durable=False)
         self.changed.clear()
