@@ -96,13 +96,20 @@ def test_meetings_changed_and_added_match_a_build_without_caches(
     assert "DTSTART;TZID=Europe/Oslo:20310205T080000" in series
 
 
-def test_damaged_caches_are_ignored(project: Path, castcal: Callable[..., Run]) -> None:
+@pytest.mark.parametrize("damage", ["garbage", "cut short"])
+def test_damaged_caches_are_ignored(
+    project: Path, castcal: Callable[..., Run], damage: str
+) -> None:
     build(project, castcal)
     before = contents(project / "feeds")
     caches = [p for p in (project / ".castcal-cache").rglob("*") if p.is_file()]
-    assert len(caches) >= 5  # probes, loaded models, the pieces of feeds, calendar and page
+    # probes, loaded models, the pieces of feeds, calendar and page, compiled templates
+    assert len(caches) >= 6
     for cache in caches:
-        cache.write_bytes(b"\x80\x04 not what it was")
+        data = cache.read_bytes()
+        cache.write_bytes(
+            b"\x80\x04 not what it was" if damage == "garbage" else data[: len(data) // 2]
+        )
     (project / "feeds/.castcal-state.pickle").write_bytes(b"\x80\x04 not a pickle")
     result = build(project, castcal)
     assert "0 files written" in result.stdout

@@ -7,7 +7,8 @@ import os
 def run() -> None:
     # Pydantic looks for plugins (validation observers) by scanning every installed
     # package's entry points the first time it builds a validator: 60 ms of every build
-    # that validates a changed file. castcal uses none (set PYDANTIC_DISABLE_PLUGINS to an empty value to load them).
+    # that validates a changed file. castcal uses none (to load them anyway, set
+    # PYDANTIC_DISABLE_PLUGINS to an empty value).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     # A build makes a few hundred thousand objects that live until it ends (models, rendered
     # pieces) and almost no reference cycles. With the default threshold the cycle collector

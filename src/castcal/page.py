@@ -4,17 +4,22 @@ ahead); no clock, no disk beyond the packaged template, no network."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from jinja2 import Environment, PackageLoader, Template, select_autoescape
+from jinja2 import BytecodeCache, Environment, PackageLoader, Template, select_autoescape
+from jinja2.bccache import Bucket
 
 from castcal import layout, notes, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Event, Project
+from castcal.output import replace
 
 MONTHS = (
     "januar", "februar", "mars", "april", "mai", "juni",
@@ -127,20 +132,45 @@ def _meeting_view(event: Event) -> MeetingView:
     )
 
 
-_environment = Environment(
-    loader=PackageLoader("castcal", "templates"),
-    autoescape=select_autoescape(default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+TEMPLATE_CACHE = Path(".castcal-cache") / "templates"
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Templates as compiled by an earlier build (Jinja checks that the source is the same
+    and ignores a damaged file): compiling the page's templates took a quarter of a
+    one-change build's rendering. Written atomically, as every cache."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            bucket.load_bytecode(io.BytesIO((self.folder / bucket.key).read_bytes()))
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        compiled = io.BytesIO()
+        bucket.write_bytecode(compiled)
+        with contextlib.suppress(OSError):
+            replace(self.folder / bucket.key, compiled.getvalue(), durable=False)
 
 
 @functools.cache
-def _template(name: str) -> Template:
-    """A template, compiled when first used: a page whose entries are all reused from the
-    last build compiles only the page around them."""
-    return _environment.get_template(f"{name}.html.j2")
+def _environment(root: Path) -> Environment:
+    return Environment(
+        loader=PackageLoader("castcal", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        bytecode_cache=_CompiledTemplates(root / TEMPLATE_CACHE),
+    )
+
+
+@functools.cache
+def _template(root: Path, name: str) -> Template:
+    """A template, loaded when first used: a page whose entries are all reused from the
+    last build loads only the page around them."""
+    return _environment(root).get_template(f"{name}.html.j2")
 
 
 def render(
@@ -156,6 +186,7 @@ def render(
         parts[key] = before.get(key) or make()
         return parts[key]
 
+    template = functools.partial(_template, project.root)
     show = project.config.podcast
     feed_url = layout.url(project, layout.FEED)
     host_path = feed_url.split("://", 1)[1]
@@ -163,13 +194,13 @@ def render(
     def episode_html(episode: Episode) -> str:
         return part(
             ("page-episode", project.fingerprint, episode.id, episode.fingerprint),
-            lambda: str(_template("episode").render(view=_episode_view(project, episode))),
+            lambda: str(template("episode").render(view=_episode_view(project, episode))),
         )
 
     def meeting_html(event: Event) -> str:
         return part(
             ("page-meeting", project.fingerprint, event.id, event.fingerprint),
-            lambda: str(_template("meeting").render(view=_meeting_view(event))),
+            lambda: str(template("meeting").render(view=_meeting_view(event))),
         )
 
     def meetings(events: list[Event]) -> list[str]:
@@ -180,7 +211,7 @@ def render(
 
     calendar_url = layout.url(project, layout.CALENDAR)
     webcal = "webcal://" + calendar_url.split("://", 1)[1]
-    html: str = _template("index").render(
+    html: str = template("index").render(
         show=show,
         cover=layout.cover(project),
         cover_size=project.cover.size,
