@@ -96,6 +96,24 @@ def test_meetings_changed_and_added_match_a_build_without_caches(
     assert "DTSTART;TZID=Europe/Oslo:20310205T080000" in series
 
 
+def test_a_renamed_meeting_file_gets_its_new_uid_everywhere(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """A meeting without a uid takes it from its file name: renamed, its content is the
+    same but no piece of the old name may be reused."""
+    build(project, castcal)
+    events = project / "events"
+    old, new = "2017-05-24-ny-digital-hverdag", "2017-05-24-digital-hverdag"
+    (events / f"{old}.toml").rename(events / f"{new}.toml")
+    result = castcal("build", "--config", project / "config.toml", "--allow-removal")
+    assert result.exit_code == 0, result.stderr
+    for name in ("frokost.ics", f"events/{new}.ics", "manifest.json", "index.html"):
+        text = (project / "feeds" / name).read_text()
+        assert f"{new}@" in text or f"#{new}" in text or f'"{new}' in text, name
+        assert f"{old}@" not in text and f"{old}.ics" not in text, name
+    assert_same_without_caches(project, castcal)
+
+
 @pytest.mark.parametrize("damage", ["garbage", "cut short"])
 def test_damaged_caches_are_ignored(
     project: Path, castcal: Callable[..., Run], damage: str

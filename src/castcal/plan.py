@@ -116,19 +116,14 @@ def outputs(
 
             yield Planned(layout.transcript(episode), f"vtt {episode.fingerprint}", transcript)
     calendar = project.config.calendar
-    calendar_print = fingerprint(
-        "calendar",
-        project.fingerprint,
-        [(e.fingerprint, revisions[e.uid].sequence, str(revisions[e.uid].last_modified))
-         for e in project.events],
-    )  # fmt: skip
     event_prints = {}
     vevents: dict[str, str] = {}  # each meeting's VEVENT, made once for both calendars
     for event in project.events:
         revision = revisions[event.uid]
+        # The id and UID too: a meeting's file renamed keeps its content, not its UID.
         event_prints[event.uid] = event_print = fingerprint(
-            "event", project.fingerprint, event.fingerprint, revision.sequence,
-            str(revision.last_modified), str(revision.created),
+            "event", project.fingerprint, event.id, event.uid, event.fingerprint,
+            revision.sequence, str(revision.last_modified), str(revision.created),
         )  # fmt: skip
 
         def single(
@@ -140,6 +135,8 @@ def outputs(
             return ics.single(project, event, revision, vevents[key]), {}
 
         yield Planned(layout.event(event), event_print, single)
+
+    calendar_print = fingerprint("calendar", project.fingerprint, list(event_prints.values()))
 
     # The feeds: everything below depends on the lengths written above.
     feeds_print = fingerprint(
