@@ -88,48 +88,51 @@ def _parse_stamp(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def dump(
-    project: Project,
-    revisions: dict[str, Revision],
-    main_feed: Feed,
-    segment_feeds: Sequence[Feed] = (),
-) -> bytes:
-    """The manifest of what the feeds publish: each episode's item in ``main_feed`` and
-    each segment's in ``segment_feeds``, and each meeting with its revision."""
-    document = {
-        "castcal": __version__,
-        "podcast": {"guid": str(project.config.podcast.guid)},
-        "episodes": {
-            item.episode.id: {"guid": item.guid, "enclosure": item.url, "length": item.length}
-            for item in sorted(main_feed.items, key=lambda i: i.episode.id)
-        },
-        "segments": {
-            feed.path.removesuffix(".xml"): {
-                "guid": feed.guid,
-                "items": {
-                    item.episode.id: {
-                        "guid": item.guid,
-                        "enclosure": item.url,
-                        "length": item.length,
-                    }
-                    for item in sorted(feed.items, key=lambda i: i.episode.id)
-                },
-            }
-            for feed in segment_feeds
-        },
-        "events": {
-            event.id: {
-                "uid": event.uid,
-                "sequence": revisions[event.uid].sequence,
-                "created": _stamp(revisions[event.uid].created),
-                "last_modified": _stamp(revisions[event.uid].last_modified),
-                "significant": revisions[event.uid].significant,
-                "content": revisions[event.uid].content,
-            }
-            for event in sorted(project.events, key=lambda e: e.id)
-        },
+def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, str]:
+    """The manifest's records of the feeds' items, as JSON text by section."""
+    episodes = {
+        item.episode.id: {"guid": item.guid, "enclosure": item.url, "length": item.length}
+        for item in sorted(main_feed.items, key=lambda i: i.episode.id)
     }
-    return (_json(document) + "\n").encode()
+    segments = {
+        feed.path.removesuffix(".xml"): {
+            "guid": feed.guid,
+            "items": {
+                item.episode.id: {"guid": item.guid, "enclosure": item.url, "length": item.length}
+                for item in sorted(feed.items, key=lambda i: i.episode.id)
+            },
+        }
+        for feed in segment_feeds
+    }
+    return {"episodes": _json(episodes, 1), "segments": _json(segments, 1)}
+
+
+def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str, str]:
+    """The manifest's records of the meetings, as JSON text by section."""
+    events = {
+        event.id: {
+            "uid": event.uid,
+            "sequence": revisions[event.uid].sequence,
+            "created": _stamp(revisions[event.uid].created),
+            "last_modified": _stamp(revisions[event.uid].last_modified),
+            "significant": revisions[event.uid].significant,
+            "content": revisions[event.uid].content,
+        }
+        for event in sorted(project.events, key=lambda e: e.id)
+    }
+    return {"events": _json(events, 1)}
+
+
+def assemble(project: Project, sections: dict[str, str]) -> bytes:
+    """The manifest from the text of its sections (``feed_sections``, ``event_sections``):
+    a build where only meetings changed reuses the text of the feeds' records."""
+    texts = {
+        "castcal": _encode(__version__),
+        "podcast": _json({"guid": str(project.config.podcast.guid)}, 1),
+        **sections,
+    }
+    inner = ",\n".join(f"  {_encode(key)}: {texts[key]}" for key in sorted(texts))
+    return ("{\n" + inner + "\n}\n").encode()
 
 
 def _json(value: Any, depth: int = 0) -> str:

@@ -221,11 +221,22 @@ def outputs(
     page_print = fingerprint("page", feeds_print, calendar_print, upcoming)
     yield Planned(layout.PAGE, page_print, pieced(layout.PAGE, page))
 
-    def manifest_bytes() -> tuple[bytes, dict[str, Any]]:
-        made = made_feeds()
-        segment_feeds = [made[segments.feed_path(kind)] for kind in show.segments]
-        return manifest.dump(project, revisions, made[layout.FEED], segment_feeds), {}
+    def manifest_bytes(before: dict[Hashable, str]) -> tuple[bytes, dict[Hashable, str]]:
+        """The manifest, its feeds' records reused when only meetings changed, and the
+        other way round."""
+        prints = {"episodes": feeds_print, "segments": feeds_print, "events": calendar_print}
+        texts = {name: before[key] for name, p in prints.items() if (key := (name, p)) in before}
+        if "events" not in texts:
+            texts.update(manifest.event_sections(project, revisions))
+        if "episodes" not in texts or "segments" not in texts:
+            made = made_feeds()
+            segment_feeds = [made[segments.feed_path(kind)] for kind in show.segments]
+            texts.update(manifest.feed_sections(made[layout.FEED], segment_feeds))
+        pieces: dict[Hashable, str] = {(name, prints[name]): text for name, text in texts.items()}
+        return manifest.assemble(project, texts), pieces
 
     yield Planned(
-        manifest.NAME, fingerprint("manifest", feeds_print, calendar_print), manifest_bytes
+        manifest.NAME,
+        fingerprint("manifest", feeds_print, calendar_print),
+        pieced(manifest.NAME, manifest_bytes),
     )
