@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("rich", "jinja2", "boto3", "httpx", "feedgen", "lxml", "icalendar", "mutagen", "PIL")
+HEAVY = (
+    "rich", "jinja2", "boto3", "httpx", "feedgen", "lxml", "icalendar", "mutagen", "PIL",
+    "markdown_it",
+)  # fmt: skip
 
 PROBE = """
 import sys
@@ -42,7 +45,7 @@ def test_heavy_modules_only_where_used(project: Path) -> None:
     assert loaded("check", "--config", config) == set()
 
 
-def test_an_episode_change_loads_no_calendar_library(project: Path) -> None:
+def test_an_episode_change_loads_only_what_it_needs(project: Path) -> None:
     config = project / "config.toml"
     loaded("build", "--config", config, "-q")
     episode = project / "episodes/hva-er-endringsledelse/episode.toml"
@@ -52,3 +55,11 @@ def test_an_episode_change_loads_no_calendar_library(project: Path) -> None:
     one_change = loaded("build", "--config", config, "-q")
     assert {"feedgen", "jinja2"} <= one_change  # the feeds and the page are made again
     assert "icalendar" not in one_change  # the calendars did not change
+    assert "markdown_it" not in one_change  # nor the notes: their HTML is the last build's
+    feed = (project / "feeds/podcast.xml").read_text()
+    assert "Endret: " in feed
+    notes = project / "episodes/hva-er-endringsledelse/notes.md"
+    notes.write_text(notes.read_text() + "\nEn **ny** linje.\n")
+    assert "markdown_it" in loaded("build", "--config", config, "-q")
+    assert "En <strong>ny</strong> linje." in (project / "feeds/podcast.xml").read_text()
+    assert "En <strong>ny</strong> linje." in (project / "feeds/index.html").read_text()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
+
+from castcal.state import fingerprint
+
+# Markdown to HTML: ``render``, or a ``Rendered`` that remembers an earlier build's HTML.
+ToHtml = Callable[[str], str]
 
 _ALLOWED_TAGS = {
     "a",
@@ -49,3 +55,25 @@ def render(markdown: str) -> str:
         url_schemes=_URL_SCHEMES,
         link_rel="noopener",
     ).strip()
+
+
+class Rendered:
+    """Notes as HTML, remembered from the last build by a fingerprint of their Markdown: a
+    build where an episode's title changed but not its notes does not even load the
+    Markdown parser."""
+
+    def __init__(self, before: Mapping[Hashable, str]) -> None:
+        self.before = before
+        self.made: dict[Hashable, str] = {}
+
+    def __call__(self, markdown: str) -> str:
+        key = fingerprint("notes", markdown)
+        html = self.made.get(key) or self.before.get(key) or render(markdown)
+        self.made[key] = html
+        return html
+
+    def kept(self, notes: Iterable[str]) -> dict[Hashable, str]:
+        """The HTML of ``notes`` (every episode's) that this build or the last one made."""
+        known = {**self.before, **self.made}
+        keys = (fingerprint("notes", markdown) for markdown in notes)
+        return {key: known[key] for key in keys if key in known}

@@ -96,7 +96,7 @@ class MeetingView:
     outlook: str
 
 
-def _episode_view(project: Project, episode: Episode) -> EpisodeView:
+def _episode_view(project: Project, episode: Episode, to_html: notes.ToHtml) -> EpisodeView:
     show = project.config.podcast
     path = layout.media(episode, episode.audio)
     return EpisodeView(
@@ -108,7 +108,7 @@ def _episode_view(project: Project, episode: Episode) -> EpisodeView:
         audio_url=path if path is not None else episode.audio.source,
         audio_mime=episode.audio.facts.mime,
         segments=[(c.title, c.start, clock(c.start)) for c in chapters(show, episode)],
-        notes_html=notes.render(episode.notes_markdown) if episode.notes_markdown else None,
+        notes_html=to_html(episode.notes_markdown) if episode.notes_markdown else None,
         transcript_url=layout.transcript(episode) if episode.transcript is not None else None,
     )
 
@@ -174,11 +174,14 @@ def _template(root: Path, name: str) -> Template:
 
 
 def render(
-    project: Project, now: datetime, before: Mapping[Hashable, str] | None = None
+    project: Project,
+    now: datetime,
+    before: Mapping[Hashable, str] | None = None,
+    to_html: notes.ToHtml = notes.render,
 ) -> tuple[bytes, dict[Hashable, str]]:
     """The page, and the HTML of each episode and meeting in it, keyed by what it is made
     from. ``before`` holds those of the last build: an item that did not change is
-    not rendered again."""
+    not rendered again. ``to_html`` makes the HTML of show notes."""
     before = before or {}
     parts: dict[Hashable, str] = {}
 
@@ -194,7 +197,7 @@ def render(
     def episode_html(episode: Episode) -> str:
         return part(
             ("page-episode", project.fingerprint, episode.id, episode.fingerprint),
-            lambda: str(template("episode").render(view=_episode_view(project, episode))),
+            lambda: str(template("episode").render(view=_episode_view(project, episode, to_html))),
         )
 
     def meeting_html(event: Event) -> str:

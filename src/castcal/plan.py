@@ -15,9 +15,11 @@ from typing import Any, TypeVar
 from castcal import layout, manifest, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Media, Project
+from castcal.notes import Rendered
 from castcal.state import Parts, fingerprint
 
 Piece = TypeVar("Piece", str, bytes)  # a rendered piece of an output: text or XML bytes
+NOTES = "notes"  # the pieces store of show notes as HTML
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,12 @@ def outputs(
         segment_guids,
     )
     feeds: dict[str, Any] = {}  # by path: made when first needed, then shared
+    to_html: list[Rendered] = []  # notes as HTML, with the last build's: made when needed
+
+    def notes_html() -> Rendered:
+        if not to_html:
+            to_html.append(Rendered(parts.get(NOTES) if parts is not None else {}))
+        return to_html[0]
 
     def made_feeds() -> dict[str, Any]:
         if not feeds:
@@ -176,7 +184,7 @@ def outputs(
         def render(before: dict[Hashable, bytes]) -> tuple[bytes, dict[Hashable, bytes]]:
             from castcal import rss
 
-            return rss.render(project, made_feeds()[path], before)
+            return rss.render(project, made_feeds()[path], before, notes_html())
 
         return render
 
@@ -216,7 +224,7 @@ def outputs(
     def page(before: dict[Hashable, str]) -> tuple[bytes, dict[Hashable, str]]:
         from castcal import page as show_page
 
-        return show_page.render(project, now, before)
+        return show_page.render(project, now, before, notes_html())
 
     page_print = fingerprint("page", feeds_print, calendar_print, upcoming)
     yield Planned(layout.PAGE, page_print, pieced(layout.PAGE, page))
@@ -240,3 +248,6 @@ def outputs(
         fingerprint("manifest", feeds_print, calendar_print),
         pieced(manifest.NAME, manifest_bytes),
     )
+    if to_html and parts is not None:  # notes were needed: keep every episode's HTML
+        markdown = (e.notes_markdown for e in project.episodes if e.notes_markdown)
+        parts.put(NOTES, to_html[0].kept(markdown))

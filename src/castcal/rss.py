@@ -13,6 +13,7 @@ from castcal.chapters import chapters, npt
 from castcal.models import Episode, Media, Person, Project
 
 if TYPE_CHECKING:
+    from castcal.notes import ToHtml
     from castcal.podcastindex import PersonTag
 
 
@@ -92,7 +93,10 @@ def item_key(project: Project, item: Item) -> tuple[object, ...]:
 
 
 def render(
-    project: Project, feed: Feed | None = None, before: Mapping[Hashable, bytes] | None = None
+    project: Project,
+    feed: Feed | None = None,
+    before: Mapping[Hashable, bytes] | None = None,
+    to_html: ToHtml | None = None,
 ) -> tuple[bytes, dict[Hashable, bytes]]:
     """The feed, and each item's XML keyed by ``item_key``. ``before`` holds those of the
     last build: only new or changed items are made again. The channel is rendered by
@@ -149,13 +153,13 @@ def render(
 
     channel: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
     pieces = [
-        (item_key(project, item), functools.partial(_item_element, fg, project, item))
+        (item_key(project, item), functools.partial(_item_element, fg, project, item, to_html))
         for item in newest_first
     ]
     return xmlparts.assemble(channel, "channel", b"  </channel>", pieces, before or {})
 
 
-def _item_element(fg: Any, project: Project, item: Item) -> Any:
+def _item_element(fg: Any, project: Project, item: Item, to_html: ToHtml | None) -> Any:
     """The <item> element of ``item``, made by feedgen with the feed's extensions (the
     entry is not added to the feed, whose channel is rendered on its own)."""
     from castcal import notes
@@ -170,7 +174,7 @@ def _item_element(fg: Any, project: Project, item: Item) -> Any:
     fe.link(href=f"{project.base_url}#{episode.id}")  # the episode on the show page
     fe.description(meta.summary)
     if episode.notes_markdown:
-        fe.content(notes.render(episode.notes_markdown), type="CDATA")
+        fe.content((to_html or notes.render)(episode.notes_markdown), type="CDATA")
     fe.enclosure(item.url, str(item.length), item.mime)
     fe.published(meta.published)
     fe.podcast.itunes_duration(item.seconds)
