@@ -202,3 +202,20 @@ def test_a_loaded_entry_is_read_only_from_its_own_shard(tmp_path: Path) -> None:
     second.put("event:m.toml", "config", ["events/m.toml"], "after", [])
     second.save()
     assert Loaded(tmp_path).get("event:m.toml", "config") == ("after", [])
+
+
+def test_output_records_of_another_layout_are_not_read(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """Records written by a build of the same version but another layout (a development
+    build) are ignored, not misread."""
+    from castcal import __version__
+
+    build(project, castcal)
+    before = contents(project / "feeds")
+    state = project / "feeds/.castcal-state.pickle"
+    entries = {name: {"fingerprint": "x", "size": 1, "mtime": 1} for name in before}
+    state.write_bytes(pickle.dumps({"castcal": __version__, "entries": entries, "whole": ""}))
+    result = build(project, castcal)
+    assert "0 files written" in result.stdout
+    assert contents(project / "feeds") == before

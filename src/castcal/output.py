@@ -11,10 +11,10 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from castcal.errors import LockedError, OutputError
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from castcal.state import Outputs
 
 LOCK_NAME = ".castcal.lock"
+
+Writer = Callable[[BinaryIO], object]  # writes a file's content to it
 
 
 @dataclass
@@ -53,10 +55,11 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def replace(dest: Path, content: bytes, *, durable: bool = True) -> None:
+def replace(dest: Path, content: bytes | Writer, *, durable: bool = True) -> None:
     """Write ``content`` to ``dest`` atomically: temp file, fsync, rename, fsync folder.
-    A cache, which only saves time, is not worth the fsyncs (``durable=False``): a reader
-    still sees the whole old file or the whole new one."""
+    ``content`` may be a function writing it to a file (a big cache is then never whole in
+    memory). A cache, which only saves time, is not worth the fsyncs (``durable=False``):
+    a reader still sees the whole old file or the whole new one."""
     tmp = _stage(dest, content)
     try:
         if durable:
@@ -69,14 +72,17 @@ def replace(dest: Path, content: bytes, *, durable: bool = True) -> None:
         _fsync(dest.parent)
 
 
-def _stage(dest: Path, data: bytes) -> Path:
+def _stage(dest: Path, data: bytes | Writer) -> Path:
     """``data`` in a temporary file beside ``dest``, not yet synced nor in place."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                data(out)
         tmp.chmod(_mode())
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -104,7 +110,7 @@ def write_planned(
         for item in items:
             if state.fresh(item.name, item.fingerprint):
                 extra = state.extra(item.name)
-                published.lengths[item.name] = state.entries[item.name]["size"]
+                published.lengths[item.name] = state.size(item.name)
                 result.unchanged.append(item.name)
             else:
                 data, extra = item.produce()

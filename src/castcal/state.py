@@ -14,6 +14,7 @@ All are caches: deleting them costs one slower build, never a wrong one.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -21,10 +22,10 @@ import os
 import pickle
 import sys
 import zlib
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from castcal import __version__
 from castcal.output import replace
@@ -88,8 +89,9 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _save(path: Path, entries: Mapping[Any, Any], **more: str) -> None:
     document = {"castcal": __version__, "entries": entries, **more}
+    data: bytes | Callable[[BinaryIO], None]
     if path.suffix == ".pickle":
-        data = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+        data = functools.partial(pickle.dump, document, protocol=pickle.HIGHEST_PROTOCOL)
     else:
         data = (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
     with suppress(OSError):  # a cache not saved costs time on the next build, nothing else
@@ -127,15 +129,24 @@ class Probes:
             _save(self.path, self.entries)
 
 
+# An output's record: the fingerprint of its inputs, its size and mtime as written, and
+# facts to remember (None for none). A tuple: tens of thousands are kept and pickled.
+Record = tuple[str, int, int, dict[str, Any] | None]
+
+
 class Outputs:
     """Fingerprints of the inputs of each output file, and the file as it was written."""
+
+    LAYOUT = 2  # of the records; a file of another layout is not read
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.path = out_dir / OUTPUTS
         self.prefix = f"{out_dir}{os.sep}"  # os.stat on strings: thousands of files
         document = _load(self.path)
-        self.entries: dict[str, Any] = document.get("entries", {})
+        if document.get("layout") != str(self.LAYOUT):
+            document = {}
+        self.entries: dict[str, Record] = document.get("entries", {})
         self.whole: str = document.get("whole", "")  # of all inputs of the last build
         self.changed = False
 
@@ -146,30 +157,28 @@ class Outputs:
             return False
         return all(self._untouched(name, entry) for name, entry in self.entries.items())
 
-    def _untouched(self, name: str, entry: dict[str, Any]) -> bool:
+    def _untouched(self, name: str, entry: Record) -> bool:
         try:
             stat = os.stat(f"{self.prefix}{name}")  # noqa: PTH116 (no Path per file)
         except OSError:
             return False
-        return bool(entry["size"] == stat.st_size and entry["mtime"] == stat.st_mtime_ns)
+        return entry[1] == stat.st_size and entry[2] == stat.st_mtime_ns
 
     def fresh(self, name: str, print_: str) -> bool:
         """True if ``name`` was made from inputs with this fingerprint and is untouched."""
         entry = self.entries.get(name)
-        return entry is not None and entry["fingerprint"] == print_ and self._untouched(name, entry)
+        return entry is not None and entry[0] == print_ and self._untouched(name, entry)
+
+    def size(self, name: str) -> int:
+        return self.entries[name][1]
 
     def extra(self, name: str) -> dict[str, Any]:
-        extra: dict[str, Any] = self.entries.get(name, {}).get("extra", {})
-        return extra
+        entry = self.entries.get(name)
+        return (entry[3] if entry is not None else None) or {}
 
     def record(self, name: str, print_: str, extra: dict[str, Any] | None = None) -> None:
-        stat = (self.out_dir / name).stat()
-        self.entries[name] = {
-            "fingerprint": print_,
-            "size": stat.st_size,
-            "mtime": stat.st_mtime_ns,
-            "extra": extra or {},
-        }
+        stat = os.stat(f"{self.prefix}{name}")  # noqa: PTH116 (as above)
+        self.entries[name] = (print_, stat.st_size, stat.st_mtime_ns, extra or None)
         self.changed = True
 
     def forget(self, names: list[str]) -> None:
@@ -180,7 +189,7 @@ class Outputs:
     def save(self, whole: str = "") -> None:
         if self.changed or whole != self.whole:
             self.whole = whole
-            _save(self.path, self.entries, whole=whole)
+            _save(self.path, self.entries, whole=whole, layout=str(self.LAYOUT))
 
 
 PARTS = Path(".castcal-cache") / "parts"
@@ -290,7 +299,8 @@ class Loaded:
         header = self._header()
         for shard in sorted(self.changed):
             entries = {k: v for k, v in self.entries.items() if self._shard(k) == shard}
-            data = pickle.dumps((header, shard, entries), protocol=pickle.HIGHEST_PROTOCOL)
+            content = (header, shard, entries)
+            data = functools.partial(pickle.dump, content, protocol=pickle.HIGHEST_PROTOCOL)
             with suppress(OSError):
                 replace(self._path(shard), data, durable=False)
         self.changed.clear()
