@@ -119,3 +119,33 @@ def test_feed_items_link_to_the_page(feeds: Path) -> None:
         f"{BASE}#digital-transformasjon",
         f"{BASE}#hva-er-endringsledelse",
     ]
+
+
+def test_page_without_calendar_or_upcoming_meetings(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """The lists of the page are filled in around its frame: with no calendar there is
+    no meetings section, with no meeting ahead it says so, and nothing else is left."""
+    config = project / "config.toml"
+    with_calendar = config.read_text()
+    for event in (project / "events").glob("2026-*.toml"):
+        event.unlink()
+    for event in (project / "events").glob("2027-*.toml"):
+        event.unlink()
+    assert castcal("build", "--config", config).exit_code == 0
+    page = (project / "feeds/index.html").read_text()
+    assert "Ingen kommende møter er kunngjort." in page
+    assert page.count("<article") == 2 + 2  # the episodes and the two meetings held
+    assert "\x00" not in page
+
+    start = with_calendar.index("[calendar]")
+    end = with_calendar.find("\n[", start)
+    config.write_text(with_calendar[:start] + (with_calendar[end:] if end >= 0 else ""))
+    for event in (project / "events").iterdir():
+        event.unlink()
+    result = castcal("build", "--config", config, "--allow-removal")
+    assert result.exit_code == 0, result.stderr
+    page = (project / "feeds/index.html").read_text()
+    assert "Endring til frokost" not in page and "møter" not in page
+    assert "\x00" not in page
+    assert page.count('id="hva-er-endringsledelse"') == 1

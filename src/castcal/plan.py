@@ -221,7 +221,7 @@ def outputs(
         yield Planned(layout.ATOM, calendar_print, pieced(layout.ATOM, atom_feed))
     upcoming = [e.id for e in project.events if e.end >= now]
 
-    def page(before: dict[Hashable, str]) -> tuple[bytes, dict[Hashable, str]]:
+    def page(before: dict[Hashable, bytes]) -> tuple[bytes, dict[Hashable, bytes]]:
         from castcal import page as show_page
 
         return show_page.render(project, now, before, notes_html())
