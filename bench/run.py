@@ -10,6 +10,8 @@ gives the median and the spread (max - min). The JSON (--json) holds the same nu
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import os
 import re
@@ -32,6 +34,17 @@ PEAK = (
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
+
+
+def compile_castcal() -> None:
+    """castcal's modules compiled to bytecode, as an installed castcal has them (pip compiles
+    on install). An editable install run with PYTHONDONTWRITEBYTECODE would otherwise compile
+    them again in every timed process, which no scheduled job does."""
+    spec = importlib.util.find_spec("castcal")
+    if spec is None or spec.submodule_search_locations is None:
+        raise SystemExit("castcal is not installed in this Python")
+    for folder in spec.submodule_search_locations:
+        compileall.compile_dir(folder, quiet=1)
 
 
 def castcal(project: Path) -> list[str]:
@@ -168,6 +181,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1790000000")
+    compile_castcal()
     with tempfile.TemporaryDirectory(prefix="castcal-bench-") as tmp:
         project = make_project(Path(tmp) / "project", args.episodes, args.meetings, args.seed)
         result = bench(project, args.runs)
