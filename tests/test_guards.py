@@ -284,3 +284,16 @@ def test_two_builds_at_once(project: Path, wait: str) -> None:
         assert codes == [0, 0]  # the second waited its turn
     assert_valid(project / "feeds")
     assert (project / "feeds/podcast.xml").exists()
+
+
+def test_temporary_files_of_a_killed_build_are_removed(
+    built: Path, castcal: Callable[..., Run]
+) -> None:
+    feeds = built / "feeds"
+    leftovers = [feeds / ".podcast.xml.k2j3.tmp", feeds / "audio/.hva-er-endringsledelse.mp3.x.tmp"]
+    kept = [feeds / ".htaccess", feeds / "notes.tmp"]  # not named as castcal names them
+    for path in leftovers + kept:
+        path.write_bytes(b"half a file")
+    assert build(built, castcal).exit_code == 0
+    assert not any(path.exists() for path in leftovers)
+    assert all(path.read_bytes() == b"half a file" for path in kept)
