@@ -19,6 +19,7 @@ from castcal.models import (
     Media,
     episode_guid,
     is_url,
+    segment_guid,
 )
 from castcal.state import Loaded, Probes, fingerprint
 
@@ -202,11 +203,12 @@ def _finish(
         if item is not None and not item.remote:
             stat = (folder / item.source).stat()
             sources.append([item.source, stat.st_size, stat.st_mtime_ns])
+    guid = meta.guid or episode_guid(config.podcast.guid, folder.name)
     return Episode(
         id=folder.name,
         folder=folder,
         meta=meta,
-        guid=meta.guid or episode_guid(config.podcast.guid, folder.name),
+        guid=guid,
         audio=main,
         alternates=tuple(m for m in media[1:] if m is not None),
         segment_audio=segment_audio,
@@ -218,6 +220,7 @@ def _finish(
             found.raw.get(folder / meta.transcript, b"") if meta.transcript else b"",
             sources,
         ),
+        segment_guids={s.kind: segment_guid(guid, s.kind) for s in meta.segments},
     )
 
 

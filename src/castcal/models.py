@@ -394,6 +394,8 @@ class Episode(Strict):
     notes_markdown: str | None = None
     transcript: str | None = None
     fingerprint: str = ""  # of everything the episode was read from
+    # Each segment's item GUID in its kind's feed (segment_guid), made once, when loaded.
+    segment_guids: dict[str, str] = Field(default_factory=dict)
 
 
 class Speaker(Strict):
@@ -495,3 +497,8 @@ def podcast_guid(feed_url: str) -> uuid.UUID:
 def episode_guid(show_guid: uuid.UUID, episode_id: str) -> str:
     """The item GUID of an episode that does not set its own: stable per folder name."""
     return str(uuid.uuid5(show_guid, episode_id))
+
+
+def segment_guid(episode_guid: str, kind: str) -> str:
+    """A segment item's GUID: derived from its episode's, so it never changes either."""
+    return str(uuid.uuid5(PODCAST_NAMESPACE, f"{episode_guid}/{kind}"))

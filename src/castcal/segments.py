@@ -7,14 +7,12 @@ out of the segment feeds, with a warning from the loader.
 
 from __future__ import annotations
 
-import functools
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from castcal import layout
-from castcal.models import PODCAST_NAMESPACE, Episode, Project, podcast_guid
+from castcal.models import Episode, Project, podcast_guid
 
 if TYPE_CHECKING:
     from castcal import mp3cut
@@ -33,13 +31,8 @@ def feed_path(kind: str) -> str:
 
 
 def item_guid(episode: Episode, kind: str) -> str:
-    """A segment item's GUID: derived from the episode's, so it never changes either."""
-    return _derived_guid(episode.guid, kind)
-
-
-@functools.lru_cache(maxsize=65536)
-def _derived_guid(episode_guid: str, kind: str) -> str:
-    return str(uuid.uuid5(PODCAST_NAMESPACE, f"{episode_guid}/{kind}"))
+    """A segment item's GUID (see models.segment_guid)."""
+    return episode.segment_guids[kind]
 
 
 def feed_guid(project: Project, kind: str) -> str:
