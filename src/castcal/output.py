@@ -20,7 +20,7 @@ from castcal.errors import LockedError, OutputError
 
 if TYPE_CHECKING:
     from castcal.plan import Planned, Published
-    from castcal.state import Outputs
+    from castcal.state import Outputs, Print
 
 LOCK_NAME = ".castcal.lock"
 
@@ -104,7 +104,8 @@ def write_planned(
     result = WriteResult()
     # Only names and facts are kept for the renames, not the planned outputs (whose
     # renderers hold on to models): memory stays small with tens of thousands of files.
-    staged: list[tuple[str, str, str, dict[str, Any]]] = []  # temp file, name, print, extra
+    # The temp file's own name, the output's name, its fingerprint and facts.
+    staged: list[tuple[str, str, Print, dict[str, Any]]] = []
     renamed = 0
     try:
         for item in items:
@@ -121,7 +122,7 @@ def write_planned(
                     result.unchanged.append(item.name)
                 else:
                     try:
-                        tmp = str(_stage(dest, data))
+                        tmp = _stage(dest, data).name
                     except OSError as exc:
                         raise _output_error(dest, exc) from exc
                     staged.append((tmp, item.name, item.fingerprint, extra))
@@ -131,14 +132,14 @@ def write_planned(
             os.sync()  # every staged file durable before any of them is renamed into place
             for tmp, name, _, _ in staged:  # cheap once synced, and it reports a failed write
                 try:
-                    _fsync(Path(tmp))
+                    _fsync(Path(_beside(out_dir, name, tmp)))
                 except OSError as exc:
                     raise _output_error(out_dir / name, exc) from exc
         folders = set()
         for tmp, name, print_, extra in staged:
             dest = out_dir / name
             try:
-                os.replace(tmp, dest)  # noqa: PTH105 (as above)
+                os.replace(_beside(out_dir, name, tmp), dest)  # noqa: PTH105 (as above)
             except OSError as exc:
                 raise _output_error(dest, exc) from exc
             renamed += 1
@@ -148,10 +149,15 @@ def write_planned(
         for folder in sorted(folders):
             _fsync(folder)
     finally:
-        for tmp, _, _, _ in staged[renamed:]:
+        for tmp, name, _, _ in staged[renamed:]:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)  # noqa: PTH108 (a name kept as a string, see above)
+                os.unlink(_beside(out_dir, name, tmp))  # noqa: PTH108 (names kept as strings)
     return result
+
+
+def _beside(out_dir: Path, name: str, tmp: str) -> str:
+    """The path of the temporary file ``tmp`` staged for the output ``name``."""
+    return os.path.join(out_dir, os.path.dirname(name), tmp)  # noqa: PTH118, PTH120
 
 
 def _output_error(dest: Path, exc: OSError) -> OutputError:

@@ -16,7 +16,7 @@ from castcal import layout, manifest, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Media, Project
 from castcal.notes import Rendered
-from castcal.state import Parts, fingerprint
+from castcal.state import Parts, Print, fingerprint
 
 Piece = TypeVar("Piece", str, bytes)  # a rendered piece of an output: text or XML bytes
 NOTES = "notes"  # the pieces store of show notes as HTML
@@ -25,7 +25,7 @@ NOTES = "notes"  # the pieces store of show notes as HTML
 @dataclass(frozen=True)
 class Planned:
     name: str  # inside the output folder
-    fingerprint: str
+    fingerprint: Print
     produce: Callable[[], tuple[bytes, dict[str, Any]]]  # the bytes, and facts to remember
 
 
@@ -81,12 +81,13 @@ def outputs(
     cover = project.cover
     yield Planned(layout.cover(project), fingerprint("cover", cover.name), lambda: (cover.data, {}))
     # An episode's files are made from the episode and what tag_print covers: their
-    # fingerprints are those two fingerprints side by side, which is cheap for thousands.
+    # fingerprints are those two fingerprints side by side (no hashing, no new strings:
+    # tens of thousands of them are kept in the output records).
     for episode in project.episodes:
         for item in (episode.audio, *episode.alternates):
             path = layout.media(episode, item)
             if path is not None:
-                print_ = f"audio {tag_print} {episode.fingerprint} {item.source}"
+                print_: Print = ("audio", tag_print, episode.fingerprint, item.source)
                 yield Planned(path, print_, _tagged(project, episode, item))
     cuts: dict[str, Any] = {}
     planned_segments = segments.plan(project)
@@ -94,7 +95,7 @@ def outputs(
         where = segments.target(planned)
         if where is None:
             continue
-        print_ = f"segment {tag_print} {planned.episode.fingerprint} {planned.kind}"
+        print_ = ("segment", tag_print, planned.episode.fingerprint, planned.kind)
 
         def cut(planned: segments.Planned = planned) -> tuple[bytes, dict[str, Any]]:
             data, duration = segments.render(project, planned, cuts)
@@ -108,7 +109,7 @@ def outputs(
 
             return render(show, episode), {}
 
-        print_ = f"chapters {tag_print} {episode.fingerprint}"
+        print_ = ("chapters", tag_print, episode.fingerprint)
         yield Planned(layout.chapters(episode), print_, json_chapters)
         if episode.transcript is not None:
             text = episode.transcript.encode()
@@ -116,7 +117,7 @@ def outputs(
             def transcript(text: bytes = text) -> tuple[bytes, dict[str, Any]]:
                 return text, {}
 
-            yield Planned(layout.transcript(episode), f"vtt {episode.fingerprint}", transcript)
+            yield Planned(layout.transcript(episode), ("vtt", episode.fingerprint), transcript)
     calendar = project.config.calendar
     event_prints = {}
     vevents: dict[str, str] = {}  # each meeting's VEVENT, made once for both calendars

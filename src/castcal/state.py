@@ -129,9 +129,11 @@ class Probes:
             _save(self.path, self.entries)
 
 
+# An output's fingerprint: a hash, or a tuple of the fingerprints it is made from.
+Print = str | tuple[str, ...]
 # An output's record: the fingerprint of its inputs, its size and mtime as written, and
 # facts to remember (None for none). A tuple: tens of thousands are kept and pickled.
-Record = tuple[str, int, int, dict[str, Any] | None]
+Record = tuple[Print, int, int, dict[str, Any] | None]
 
 
 class Outputs:
@@ -164,7 +166,7 @@ class Outputs:
             return False
         return entry[1] == stat.st_size and entry[2] == stat.st_mtime_ns
 
-    def fresh(self, name: str, print_: str) -> bool:
+    def fresh(self, name: str, print_: Print) -> bool:
         """True if ``name`` was made from inputs with this fingerprint and is untouched."""
         entry = self.entries.get(name)
         return entry is not None and entry[0] == print_ and self._untouched(name, entry)
@@ -176,7 +178,7 @@ class Outputs:
         entry = self.entries.get(name)
         return (entry[3] if entry is not None else None) or {}
 
-    def record(self, name: str, print_: str, extra: dict[str, Any] | None = None) -> None:
+    def record(self, name: str, print_: Print, extra: dict[str, Any] | None = None) -> None:
         stat = os.stat(f"{self.prefix}{name}")  # noqa: PTH116 (as above)
         self.entries[name] = (print_, stat.st_size, stat.st_mtime_ns, extra or None)
         self.changed = True
