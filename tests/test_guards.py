@@ -204,6 +204,9 @@ def hooked(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return result
 setattr(os, target, hooked)
+if target == "sync":  # the path of a build with many changed files: one sync for all
+    import castcal.output
+    castcal.output.ONE_SYNC_FROM = 0
 from castcal.cli import cli
 cli(sys.argv[4:])
 """
@@ -214,6 +217,7 @@ KILL_POINTS = (
     + [("replace", "before", n) for n in range(1, 11)]
     + [("replace", "after", n) for n in range(1, 11)]
     + [("fsync", "before", n) for n in range(1, 4)]
+    + [("fsync", "after", n) for n in (1, 4)]
 )
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 LOCK_NAME = ".castcal.lock"
 
 Writer = Callable[[BinaryIO], object]  # writes a file's content to it
+ONE_SYNC_FROM = 64  # staged files: fewer are fsynced one by one
 
 
 @dataclass
@@ -97,9 +98,10 @@ def write_planned(
 
     An output whose inputs have the fingerprint recorded for it, and whose file is
     untouched, is not even rendered; one rendered to the bytes already on disk is not
-    written. The others are staged in temporary files, made durable with one sync (not a
-    thousand fsyncs), then renamed into place in order, the manifest last; a failure before
-    the renames leaves every old file as it was. Lengths and durations go into ``published``.
+    written. The others are staged in temporary files, made durable (with one sync when
+    there are many, not a thousand fsyncs), then renamed into place in order, the
+    manifest last; a failure before the renames leaves every old file as it was. Lengths
+    and durations go into ``published``.
     """
     result = WriteResult()
     # Only names and facts are kept for the renames, not the planned outputs (whose
@@ -128,13 +130,17 @@ def write_planned(
                     staged.append((tmp, item.name, item.fingerprint, extra))
             if "duration" in extra:
                 published.durations[item.name] = float(extra["duration"])
-        if staged:
-            os.sync()  # every staged file durable before any of them is renamed into place
-            for tmp, name, _, _ in staged:  # cheap once synced, and it reports a failed write
-                try:
-                    _fsync(Path(_beside(out_dir, name, tmp)))
-                except OSError as exc:
-                    raise _output_error(out_dir / name, exc) from exc
+        # Every staged file durable before any of them is renamed into place. For many
+        # files, one sync first, after which each fsync is cheap (and reports a failed
+        # write); a few are fsynced one by one, as a sync would also flush everything else
+        # waiting to be written, the caches included.
+        if len(staged) > ONE_SYNC_FROM:
+            os.sync()
+        for tmp, name, _, _ in staged:
+            try:
+                _fsync(Path(_beside(out_dir, name, tmp)))
+            except OSError as exc:
+                raise _output_error(out_dir / name, exc) from exc
         folders = set()
         for tmp, name, print_, extra in staged:
             dest = out_dir / name
