@@ -3,34 +3,36 @@ nothing to do loads no renderer, and no build loads the network or upload librar
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 HEAVY = (
     "rich", "jinja2", "boto3", "httpx", "feedgen", "lxml", "icalendar", "mutagen", "PIL",
-    "markdown_it",
+    "markdown_it", "importlib.metadata",
 )  # fmt: skip
 
 PROBE = """
 import sys
-from castcal.cli import main
+from castcal.__main__ import run
 sys.argv = ["castcal", *sys.argv[1:]]
 try:
-    main()
+    run()
 except SystemExit as exit:
     assert exit.code in (0, None), exit.code
 print("heavy:", *(m for m in {heavy!r} if m in sys.modules))
 """
 
 
-def loaded(*args: str | Path) -> set[str]:
+def loaded(*args: str | Path, env: dict[str, str] | None = None) -> set[str]:
     """The heavy modules a fresh interpreter has imported after running castcal ``args``."""
     run = subprocess.run(
         [sys.executable, "-c", PROBE.format(heavy=HEAVY), *map(str, args)],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **(env or {})},
     )
     (line,) = [line for line in run.stdout.splitlines() if line.startswith("heavy:")]
     return set(line.split()[1:])
@@ -56,6 +58,7 @@ def test_an_episode_change_loads_only_what_it_needs(project: Path) -> None:
     assert {"feedgen", "jinja2"} <= one_change  # the feeds and the page are made again
     assert "icalendar" not in one_change  # the calendars did not change
     assert "markdown_it" not in one_change  # nor the notes: their HTML is the last build's
+    assert "importlib.metadata" not in one_change  # Pydantic looks for no plugins
     feed = (project / "feeds/podcast.xml").read_text()
     assert "Endret: " in feed
     notes = project / "episodes/hva-er-endringsledelse/notes.md"
@@ -63,3 +66,10 @@ def test_an_episode_change_loads_only_what_it_needs(project: Path) -> None:
     assert "markdown_it" in loaded("build", "--config", config, "-q")
     assert "En <strong>ny</strong> linje." in (project / "feeds/podcast.xml").read_text()
     assert "En <strong>ny</strong> linje." in (project / "feeds/index.html").read_text()
+
+
+def test_pydantic_plugins_load_when_asked_for(project: Path) -> None:
+    """An empty PYDANTIC_DISABLE_PLUGINS gives Pydantic back its own plugin loader."""
+    config = project / "config.toml"
+    env = {"PYDANTIC_DISABLE_PLUGINS": ""}
+    assert "importlib.metadata" in loaded("build", "--config", config, "-q", env=env)
