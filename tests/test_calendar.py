@@ -331,3 +331,24 @@ def test_calcurse_imports_every_meeting_at_the_right_time(
             for uid, e in in_file.items()
         )
         assert seen == want
+
+
+def test_meetings_in_years_of_other_clock_rules_are_a_content_problem(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """Until 1996 Norway's summer time ended in September: one yearly rule cannot describe
+    1995 and 2027. A typo like that is reported on the meeting's file, and nothing is
+    written, not a traceback."""
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    before = snapshot(project / "feeds")
+    events = project / "events"
+    later = (events / "2027-01-20-endring-og-medvirkning.toml").read_text()
+    (events / "1995-01-20-endring-og-medvirkning.toml").write_text(
+        later.replace("2027-01-20", "1995-01-20")
+    )
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 1
+    assert "events/1995-01-20-endring-og-medvirkning.toml: start:" in result.stderr
+    assert "1995 and 2027" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(project / "feeds") == before

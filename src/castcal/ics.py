@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 from icalendar import Event as VEvent
 
+from castcal.errors import ContentError, Problem, display_path
 from castcal.manifest import Revision
 from castcal.models import Event, Project
-from castcal.tzrules import yearly_rules
+from castcal.tzrules import RuleError, yearly_rules
 
 PRODID = "-//castcal//castcal//NB"
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -115,12 +116,29 @@ def series_years(project: Project) -> range | None:
     return _years(project.events)
 
 
+def _zone_problem(project: Project, events: tuple[Event, ...], error: RuleError) -> ContentError:
+    """The meetings span years whose clock changes no one yearly rule describes (as
+    Europe/Oslo's before and after 1996): named on the earliest meeting, the likeliest typo."""
+    first = min(events, key=lambda e: (e.start, e.id))
+    last = max(events, key=lambda e: (e.end, e.id))
+    path = display_path(project.root / "events" / f"{first.id}.toml", project.root)
+    message = (
+        f"{error}: the calendar describes its time zone with one yearly rule, and the clocks "
+        f"did not change by the same rule in {first.start.year} and {last.end.year}; "
+        "check this meeting's year"
+    )
+    return ContentError([Problem(path, "start", message)])
+
+
 def series_opening(project: Project) -> str:
     """The series calendar up to its first VEVENT: its properties and the VTIMEZONE, which
     depend only on the calendar's settings and ``series_years``."""
     config = project.config.calendar
     assert config is not None
-    cal = _calendar(config.timezone, series_years(project))
+    try:
+        cal = _calendar(config.timezone, series_years(project))
+    except RuleError as exc:
+        raise _zone_problem(project, project.events, exc) from None
     cal.calendar_name = config.name
     cal.description = config.description
     cal.add("x-wr-timezone", config.timezone)
@@ -161,7 +179,11 @@ def single(project: Project, event: Event, revision: Revision, vevent: str | Non
         text = text[: -len(END_VEVENT)] + bytes(alarm.to_ical()).decode("utf-8") + END_VEVENT
     years = _years((event,))
     assert years is not None
-    return _single_opening(config.timezone, years) + text.encode("utf-8") + END
+    try:
+        opening = _single_opening(config.timezone, years)
+    except RuleError as exc:
+        raise _zone_problem(project, (event,), exc) from None
+    return opening + text.encode("utf-8") + END
 
 
 END_VEVENT = "END:VEVENT\r\n"
