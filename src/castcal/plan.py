@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from castcal import layout, manifest, segments
 from castcal.chapters import chapters
@@ -22,8 +22,9 @@ Piece = TypeVar("Piece", str, bytes)  # a rendered piece of an output: text or X
 NOTES = "notes"  # the pieces store of show notes as HTML
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(NamedTuple):
+    """One output (a named tuple: a build plans thousands)."""
+
     name: str  # inside the output folder
     fingerprint: Print
     produce: Callable[[], tuple[bytes, dict[str, Any]]]  # the bytes, and facts to remember

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from castcal import layout, xmlparts
 from castcal.chapters import chapters, npt
@@ -40,9 +40,9 @@ class Feed:
     items: tuple[Item, ...]
 
 
-@dataclass(frozen=True)
-class Item:
-    """One episode in a feed: the whole episode, or one of its segments."""
+class Item(NamedTuple):
+    """One episode in a feed: the whole episode, or one of its segments. A named tuple:
+    a feed is made of thousands, made again for every build that renders it."""
 
     episode: Episode
     guid: str

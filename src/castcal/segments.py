@@ -8,8 +8,7 @@ out of the segment feeds, with a warning from the loader.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from castcal import layout
 from castcal.models import Episode, Project, podcast_guid
@@ -19,11 +18,12 @@ if TYPE_CHECKING:
     from castcal.rss import Feed
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(NamedTuple):
+    """A segment that gets an item in its kind's feed (a named tuple: thousands per build)."""
+
     episode: Episode
     kind: str
-    index: int  # of the segment in the episode
+    position: int  # of the segment in the episode
 
 
 def feed_path(kind: str) -> str:
@@ -51,7 +51,7 @@ def plan(project: Project) -> list[Planned]:
 
 
 def title(planned: Planned) -> str:
-    segment = planned.episode.meta.segments[planned.index]
+    segment = planned.episode.meta.segments[planned.position]
     episode_title = planned.episode.meta.title
     return f"{episode_title}: {segment.title}" if segment.title else episode_title
 
@@ -83,7 +83,7 @@ def render(
             cuts.clear()  # one episode's cuts at a time: memory stays flat at any size
             source = mp3cut.read((episode.folder / episode.audio.source).read_bytes())
             cuts[episode.id] = mp3cut.cut(source, [s.start for s in episode.meta.segments])
-        cut = cuts[episode.id][planned.index]
+        cut = cuts[episode.id][planned.position]
         data, extension, duration = cut.data, "mp3", cut.duration
     show = project.config.podcast
     info = tagging.info_for(
