@@ -89,38 +89,46 @@ def _parse_stamp(value: str) -> datetime:
 
 
 def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, str]:
-    """The manifest's records of the feeds' items, as JSON text by section."""
-    episodes = {
-        item.episode.id: {"guid": item.guid, "enclosure": item.url, "length": item.length}
-        for item in sorted(main_feed.items, key=lambda i: i.episode.id)
-    }
+    """The manifest's records of the feeds' items, as JSON text by section (as ``_json``
+    writes it, made record by record: thousands of them)."""
+
+    def items(feed: Feed, depth: int) -> str:
+        records = sorted(
+            ((item.episode.id, {"guid": item.guid, "enclosure": item.url, "length": item.length})
+             for item in feed.items),
+            key=lambda record: record[0],
+        )  # fmt: skip
+        return _records(records, depth)
+
+    pad = "  " * 3
     segments = {
-        feed.path.removesuffix(".xml"): {
-            "guid": feed.guid,
-            "items": {
-                item.episode.id: {"guid": item.guid, "enclosure": item.url, "length": item.length}
-                for item in sorted(feed.items, key=lambda i: i.episode.id)
-            },
-        }
+        feed.path.removesuffix(".xml"): f'{{\n{pad}"guid": {_encode(feed.guid)},\n'
+        f'{pad}"items": {items(feed, 3)}\n    }}'
         for feed in segment_feeds
     }
-    return {"episodes": _json(episodes, 1), "segments": _json(segments, 1)}
+    return {
+        "episodes": items(main_feed, 1),
+        "segments": _records(sorted(segments.items()), 1, raw=True),
+    }
 
 
 def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str, str]:
     """The manifest's records of the meetings, as JSON text by section."""
-    events = {
-        event.id: {
-            "uid": event.uid,
-            "sequence": revisions[event.uid].sequence,
-            "created": _stamp(revisions[event.uid].created),
-            "last_modified": _stamp(revisions[event.uid].last_modified),
-            "significant": revisions[event.uid].significant,
-            "content": revisions[event.uid].content,
-        }
+    events = [
+        (
+            event.id,
+            {
+                "uid": event.uid,
+                "sequence": revisions[event.uid].sequence,
+                "created": _stamp(revisions[event.uid].created),
+                "last_modified": _stamp(revisions[event.uid].last_modified),
+                "significant": revisions[event.uid].significant,
+                "content": revisions[event.uid].content,
+            },
+        )
         for event in sorted(project.events, key=lambda e: e.id)
-    }
-    return {"events": _json(events, 1)}
+    ]
+    return {"events": _records(events, 1)}
 
 
 def assemble(project: Project, sections: dict[str, str]) -> bytes:
@@ -133,6 +141,18 @@ def assemble(project: Project, sections: dict[str, str]) -> bytes:
     }
     inner = ",\n".join(f"  {_encode(key)}: {texts[key]}" for key in sorted(texts))
     return ("{\n" + inner + "\n}\n").encode()
+
+
+def _records(records: Sequence[tuple[str, Any]], depth: int, *, raw: bool = False) -> str:
+    """The JSON object of ``records`` (key and value, sorted by key), one per line at
+    ``depth``, as ``_json`` writes it; ``raw`` values are JSON text already."""
+    if not records:
+        return "{}"
+    pad = "  " * (depth + 1)
+    inner = ",\n".join(
+        f"{pad}{_encode(key)}: {value if raw else _encode(value)}" for key, value in records
+    )
+    return "{\n" + inner + "\n" + "  " * depth + "}"
 
 
 def _json(value: Any, depth: int = 0) -> str:
