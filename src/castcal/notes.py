@@ -72,8 +72,10 @@ class Rendered:
         self.made[key] = html
         return html
 
-    def kept(self, notes: Iterable[str]) -> dict[Hashable, str]:
-        """The HTML of ``notes`` (every episode's) that this build or the last one made."""
+    def kept(self, notes: Iterable[str]) -> dict[Hashable, str] | None:
+        """The HTML of ``notes`` (every episode's) that this build or the last one made;
+        None if that is what the last build kept."""
         known = {**self.before, **self.made}
         keys = (fingerprint("notes", markdown) for markdown in notes)
-        return {key: known[key] for key in keys if key in known}
+        kept: dict[Hashable, str] = {key: known[key] for key in keys if key in known}
+        return None if kept.keys() == self.before.keys() else kept

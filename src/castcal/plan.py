@@ -252,4 +252,5 @@ def outputs(
     )
     if to_html and parts is not None:  # notes were needed: keep every episode's HTML
         markdown = (e.notes_markdown for e in project.episodes if e.notes_markdown)
-        parts.put(NOTES, to_html[0].kept(markdown))
+        if (kept := to_html[0].kept(markdown)) is not None:
+            parts.put(NOTES, kept)
