@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,11 +93,10 @@ def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, s
     writes it, made record by record: thousands of them)."""
 
     def items(feed: Feed, depth: int) -> str:
-        records = sorted(
-            ((item.episode.id, {"guid": item.guid, "enclosure": item.url, "length": item.length})
-             for item in feed.items),
-            key=lambda record: record[0],
-        )  # fmt: skip
+        records = (
+            (item.episode.id, {"guid": item.guid, "enclosure": item.url, "length": item.length})
+            for item in sorted(feed.items, key=lambda item: item.episode.id)
+        )
         return _records(records, depth)
 
     pad = "  " * 3
@@ -114,7 +113,7 @@ def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, s
 
 def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str, str]:
     """The manifest's records of the meetings, as JSON text by section."""
-    events = [
+    events = (
         (
             event.id,
             {
@@ -127,7 +126,7 @@ def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str
             },
         )
         for event in sorted(project.events, key=lambda e: e.id)
-    ]
+    )
     return {"events": _records(events, 1)}
 
 
@@ -143,16 +142,13 @@ def assemble(project: Project, sections: dict[str, str]) -> bytes:
     return ("{\n" + inner + "\n}\n").encode()
 
 
-def _records(records: Sequence[tuple[str, Any]], depth: int, *, raw: bool = False) -> str:
+def _records(records: Iterable[tuple[str, Any]], depth: int, *, raw: bool = False) -> str:
     """The JSON object of ``records`` (key and value, sorted by key), one per line at
-    ``depth``, as ``_json`` writes it; ``raw`` values are JSON text already."""
-    if not records:
-        return "{}"
+    ``depth``, as ``_json`` writes it; ``raw`` values are JSON text already. Each record is
+    encoded as it comes: tens of thousands are never all in memory as objects."""
     pad = "  " * (depth + 1)
-    inner = ",\n".join(
-        f"{pad}{_encode(key)}: {value if raw else _encode(value)}" for key, value in records
-    )
-    return "{\n" + inner + "\n" + "  " * depth + "}"
+    lines = [f"{pad}{_encode(key)}: {value if raw else _encode(value)}" for key, value in records]
+    return "{\n" + ",\n".join(lines) + "\n" + "  " * depth + "}" if lines else "{}"
 
 
 def _json(value: Any, depth: int = 0) -> str:
