@@ -88,7 +88,7 @@ def _parse_stamp(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, str]:
+def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, bytes]:
     """The manifest's records of the feeds' items, as JSON text by section (as ``_json``
     writes it, made record by record: thousands of them)."""
 
@@ -106,12 +106,12 @@ def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, s
         for feed in segment_feeds
     }
     return {
-        "episodes": items(main_feed, 1),
-        "segments": _records(sorted(segments.items()), 1, raw=True),
+        "episodes": items(main_feed, 1).encode(),
+        "segments": _records(sorted(segments.items()), 1, raw=True).encode(),
     }
 
 
-def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str, str]:
+def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str, bytes]:
     """The manifest's records of the meetings, as JSON text by section."""
     events = (
         (
@@ -127,19 +127,20 @@ def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str
         )
         for event in sorted(project.events, key=lambda e: e.id)
     )
-    return {"events": _records(events, 1)}
+    return {"events": _records(events, 1).encode()}
 
 
-def assemble(project: Project, sections: dict[str, str]) -> bytes:
-    """The manifest from the text of its sections (``feed_sections``, ``event_sections``):
-    a build where only meetings changed reuses the text of the feeds' records."""
+def assemble(project: Project, sections: dict[str, bytes]) -> bytes:
+    """The manifest from the UTF-8 text of its sections (``feed_sections``,
+    ``event_sections``): a build where only meetings changed reuses the text of the feeds'
+    records. Joined as bytes: the sections are megabytes at 10,000 episodes."""
     texts = {
-        "castcal": _encode(__version__),
-        "podcast": _json({"guid": str(project.config.podcast.guid)}, 1),
+        "castcal": _encode(__version__).encode(),
+        "podcast": _json({"guid": str(project.config.podcast.guid)}, 1).encode(),
         **sections,
     }
-    inner = ",\n".join(f"  {_encode(key)}: {texts[key]}" for key in sorted(texts))
-    return ("{\n" + inner + "\n}\n").encode()
+    inner = b",\n".join(b"  %s: %s" % (_encode(key).encode(), texts[key]) for key in sorted(texts))
+    return b"{\n" + inner + b"\n}\n"
 
 
 def _records(records: Iterable[tuple[str, Any]], depth: int, *, raw: bool = False) -> str:

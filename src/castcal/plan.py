@@ -231,7 +231,7 @@ def outputs(
     page_print = fingerprint("page", feeds_print, calendar_print, upcoming)
     yield Planned(layout.PAGE, page_print, pieced(layout.PAGE, page))
 
-    def manifest_bytes(before: dict[Hashable, str]) -> tuple[bytes, dict[Hashable, str]]:
+    def manifest_bytes(before: dict[Hashable, bytes]) -> tuple[bytes, dict[Hashable, bytes]]:
         """The manifest, its feeds' records reused when only meetings changed, and the
         other way round."""
         prints = {"episodes": feeds_print, "segments": feeds_print, "events": calendar_print}
@@ -242,7 +242,7 @@ def outputs(
             made = made_feeds()
             segment_feeds = [made[segments.feed_path(kind)] for kind in show.segments]
             texts.update(manifest.feed_sections(made[layout.FEED], segment_feeds))
-        pieces: dict[Hashable, str] = {(name, prints[name]): text for name, text in texts.items()}
+        pieces: dict[Hashable, bytes] = {(name, prints[name]): text for name, text in texts.items()}
         return manifest.assemble(project, texts), pieces
 
     yield Planned(

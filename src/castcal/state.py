@@ -205,6 +205,8 @@ class Parts:
     renders only its new and changed pieces. Kept per output, and read only when that
     output is rendered: a build with nothing changed never reads them."""
 
+    LAYOUT = 2  # of the pieces and their keys; pieces of another layout are not read
+
     def __init__(self, root: Path) -> None:
         self.folder = root / PARTS
 
@@ -213,12 +215,15 @@ class Parts:
 
     def get(self, name: str) -> dict[Hashable, Any]:
         """The pieces ``name`` was last rendered from."""
-        entries: dict[Hashable, Any] = _load(self._path(name)).get("entries", {})
+        document = _load(self._path(name))
+        if document.get("layout") != str(self.LAYOUT):
+            return {}
+        entries: dict[Hashable, Any] = document.get("entries", {})
         return entries
 
     def put(self, name: str, parts: Mapping[Hashable, str | bytes]) -> None:
         """The pieces ``name`` was just rendered from (these replace the old ones)."""
-        _save(self._path(name), parts)
+        _save(self._path(name), parts, layout=str(self.LAYOUT))
 
 
 LOADED = Path(".castcal-cache") / "loaded.pickle"  # one file per shard: loaded-<shard>.pickle
