@@ -159,6 +159,11 @@ def outputs(
             to_html.append(Rendered(parts.get(NOTES) if parts is not None else {}))
         return to_html[0]
 
+    def feed_sections() -> dict[str, bytes]:
+        made = made_feeds()
+        segment_feeds = [made[segments.feed_path(kind)] for kind in show.segments]
+        return manifest.feed_sections(made[layout.FEED], segment_feeds)
+
     def made_feeds() -> dict[str, Any]:
         if not feeds:
             from castcal import rss
@@ -192,6 +197,10 @@ def outputs(
 
     for path in (layout.FEED, *(segments.feed_path(kind) for kind in show.segments)):
         yield Planned(path, feeds_print, pieced(path, feed(path)))
+    feed_records: dict[str, bytes] = {}  # the manifest's, while the feeds' items are at hand
+    if feeds:  # then let the items go: tens of thousands of them at 10,000 episodes
+        feed_records = feed_sections()
+        feeds.clear()
     if calendar is not None:
 
         def series(before: dict[Hashable, str]) -> tuple[bytes, dict[Hashable, str]]:
@@ -239,9 +248,7 @@ def outputs(
         if "events" not in texts:
             texts.update(manifest.event_sections(project, revisions))
         if "episodes" not in texts or "segments" not in texts:
-            made = made_feeds()
-            segment_feeds = [made[segments.feed_path(kind)] for kind in show.segments]
-            texts.update(manifest.feed_sections(made[layout.FEED], segment_feeds))
+            texts.update(feed_records or feed_sections())
         pieces: dict[Hashable, bytes] = {(name, prints[name]): text for name, text in texts.items()}
         return manifest.assemble(project, texts), pieces
 
