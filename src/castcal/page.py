@@ -1,6 +1,7 @@
 """Project -> the show page, feeds/index.html: the podcast's and the meeting series' home
 on the web. Pure: the build time comes in as ``now`` (it decides which meetings are still
-ahead); no clock, no disk beyond the packaged template, no network."""
+ahead); no clock, no network, no disk beyond the packaged templates and their compiled
+copies in the project's cache."""
 
 from __future__ import annotations
 
