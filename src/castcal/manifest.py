@@ -89,8 +89,7 @@ def _parse_stamp(value: str) -> datetime:
 
 
 def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, bytes]:
-    """The manifest's records of the feeds' items, as JSON text by section (as ``_json``
-    writes it, made record by record: thousands of them)."""
+    """The manifest's records of the feeds' items, as JSON text by section."""
 
     def items(feed: Feed, depth: int) -> str:
         records = (
@@ -136,7 +135,7 @@ def assemble(project: Project, sections: dict[str, bytes]) -> bytes:
     records. Joined as bytes: the sections are megabytes at 10,000 episodes."""
     texts = {
         "castcal": _encode(__version__).encode(),
-        "podcast": _json({"guid": str(project.config.podcast.guid)}, 1).encode(),
+        "podcast": _encode({"guid": str(project.config.podcast.guid)}).encode(),
         **sections,
     }
     inner = b",\n".join(b"  %s: %s" % (_encode(key).encode(), texts[key]) for key in sorted(texts))
@@ -144,24 +143,13 @@ def assemble(project: Project, sections: dict[str, bytes]) -> bytes:
 
 
 def _records(records: Iterable[tuple[str, Any]], depth: int, *, raw: bool = False) -> str:
-    """The JSON object of ``records`` (key and value, sorted by key), one per line at
-    ``depth``, as ``_json`` writes it; ``raw`` values are JSON text already. Each record is
-    encoded as it comes: tens of thousands are never all in memory as objects."""
+    """Sorted JSON with one record (an episode, a meeting, ...) per line, easy to read and
+    to diff: the object of ``records`` (key and value, sorted by key) at ``depth``; ``raw``
+    values are JSON text already. Each record is encoded as it comes, by the json module's
+    fast encoder: tens of thousands are never all in memory as objects."""
     pad = "  " * (depth + 1)
     lines = [f"{pad}{_encode(key)}: {value if raw else _encode(value)}" for key, value in records]
     return "{\n" + ",\n".join(lines) + "\n" + "  " * depth + "}" if lines else "{}"
-
-
-def _json(value: Any, depth: int = 0) -> str:
-    """Sorted JSON with one record (an episode, a meeting, ...) per line: easy to read and
-    to diff, and written by the json module's fast encoder, record by record."""
-    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
-        pad = "  " * (depth + 1)
-        inner = ",\n".join(
-            f"{pad}{_encode(key)}: {_json(value[key], depth + 1)}" for key in sorted(value)
-        )
-        return "{\n" + inner + "\n" + "  " * depth + "}"
-    return _encode(value)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
