@@ -8,12 +8,11 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from castcal import layout, xmlparts
+from castcal import layout, notes, xmlparts
 from castcal.chapters import chapters, npt
 from castcal.models import Episode, Media, Person, Project
 
 if TYPE_CHECKING:
-    from castcal.notes import ToHtml
     from castcal.podcastindex import PersonTag
 
 
@@ -96,7 +95,7 @@ def render(
     project: Project,
     feed: Feed | None = None,
     before: Mapping[Hashable, bytes] | None = None,
-    to_html: ToHtml | None = None,
+    to_html: notes.ToHtml = notes.render,
 ) -> tuple[bytes, dict[Hashable, bytes]]:
     """The feed, and each item's XML keyed by ``item_key``. ``before`` holds those of the
     last build: only new or changed items are made again. The channel is rendered by
@@ -159,10 +158,9 @@ def render(
     return xmlparts.assemble(channel, "channel", b"  </channel>", pieces, before or {})
 
 
-def _item_element(fg: Any, project: Project, item: Item, to_html: ToHtml | None) -> Any:
+def _item_element(fg: Any, project: Project, item: Item, to_html: notes.ToHtml) -> Any:
     """The <item> element of ``item``, made by feedgen with the feed's extensions (the
     entry is not added to the feed, whose channel is rendered on its own)."""
-    from castcal import notes
     from castcal.podcastindex import AlternateTag
 
     episode = item.episode
@@ -174,7 +172,7 @@ def _item_element(fg: Any, project: Project, item: Item, to_html: ToHtml | None)
     fe.link(href=f"{project.base_url}#{episode.id}")  # the episode on the show page
     fe.description(meta.summary)
     if episode.notes_markdown:
-        fe.content((to_html or notes.render)(episode.notes_markdown), type="CDATA")
+        fe.content(to_html(episode.notes_markdown), type="CDATA")
     fe.enclosure(item.url, str(item.length), item.mime)
     fe.published(meta.published)
     fe.podcast.itunes_duration(item.seconds)

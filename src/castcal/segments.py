@@ -96,9 +96,6 @@ def render(
     return tagging.tag(data, extension, info), duration
 
 
-_MIME = {"mp3": "audio/mpeg", "m4a": "audio/x-m4a"}
-
-
 def feeds(
     project: Project,
     planned: list[Planned],
@@ -117,15 +114,15 @@ def feeds(
     for p in planned:
         if p.kind not in items:
             continue
+        own = p.episode.segment_audio.get(p.kind)  # else a cut of the episode's MP3
+        mime = own.facts.mime if own is not None else "audio/mpeg"
         where = target(p)
         if where is None:  # the segment's own file, hosted elsewhere
-            own = p.episode.segment_audio[p.kind]
-            url, length, mime = own.source, own.facts.length, own.facts.mime
-            seconds = own.facts.seconds
+            assert own is not None
+            url, length, seconds = own.source, own.facts.length, own.facts.seconds
         else:
-            path, extension = where
-            url, length, mime = layout.url(project, path), lengths[path], _MIME[extension]
-            seconds = round(durations[path])
+            path = where[0]
+            url, length, seconds = layout.url(project, path), lengths[path], round(durations[path])
         episode = p.episode
         items[p.kind].append(
             Item(episode, item_guid(episode, p.kind), title(p), url, length, mime, seconds, False)
