@@ -17,6 +17,8 @@ import itertools
 import struct
 from dataclasses import dataclass
 
+from fastcrc import crc16
+
 from castcal import mpeg
 from castcal.mpeg import BITRATE, OFFSET, SAMPLE_RATE, SAMPLES, SIZE, VBR_HEADER
 
@@ -79,16 +81,6 @@ def read(data: bytes) -> Source:
     return Source(data, frames, delay, padding, version)
 
 
-def _crc16(data: bytes) -> int:
-    """CRC-16/ARC, as LAME computes its tag checksum."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
-
-
 def _header_frame(
     source: Source, audio: bytes, frames: list[mpeg.RawFrame], delay: int, padding: int
 ) -> bytes:
@@ -128,8 +120,10 @@ def _header_frame(
         body += bytes([0, min(255, max(f[BITRATE] for f in frames) // 1000)])
         body += ((delay << 12) | padding).to_bytes(3, "big")
         body += bytes(2 + 2)  # misc, mp3 gain, preset
-        body += struct.pack(">IH", total, _crc16(audio))
-        body += struct.pack(">H", _crc16(bytes(body)))
+        # CRC-16/ARC, as LAME computes both: of the music, then of the tag up to here. In
+        # C: a byte at a time in Python took 0.8 s per megabyte of audio.
+        body += struct.pack(">IH", total, crc16.arc(audio))
+        body += struct.pack(">H", crc16.arc(bytes(body)))
     return bytes(body) + bytes(size - len(body))
 
 
