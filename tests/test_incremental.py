@@ -3,6 +3,8 @@ every output made from it, and without the caches the output is the same."""
 
 from __future__ import annotations
 
+import functools
+import io
 import pickle
 import shutil
 from collections.abc import Callable
@@ -11,8 +13,16 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
+from castcal import state
 from castcal.models import Strict
 from tests.conftest import Run, snapshot
+
+
+def sealed_pickle(content: object) -> bytes:
+    """``content`` as castcal writes a cache: pickled, then sealed."""
+    buffer = io.BytesIO()
+    state.sealed(functools.partial(pickle.dump, content))(buffer)
+    return buffer.getvalue()
 
 
 def build(project: Path, castcal: Callable[..., Run]) -> Run:
@@ -134,6 +144,30 @@ def test_damaged_caches_are_ignored(
     assert contents(project / "feeds") == before
 
 
+def test_a_cache_torn_while_rewritten_in_place_is_not_read(tmp_path: Path) -> None:
+    """Caches are rewritten in place: one that a killed build left half new, half old, or
+    with a byte changed, fails its seal and is not read."""
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events/m.toml").write_text("title = 'Møte'\n")
+    loaded = state.Loaded(tmp_path)
+    loaded.put("event:m.toml", "config", ["events/m.toml"], "x" * 5000, [])
+    loaded.save()
+    path = loaded._path(loaded._shard("event:m.toml"))
+    assert state.Loaded(tmp_path).get("event:m.toml", "config") == ("x" * 5000, [])
+    whole = path.read_bytes()
+    loaded.put("event:m.toml", "config", ["events/m.toml"], "y", [])
+    loaded.save()
+    shorter = path.read_bytes()
+    assert len(shorter) < len(whole)  # the old, longer copy was cut to the new length
+    assert state.Loaded(tmp_path).get("event:m.toml", "config") == ("y", [])
+    torn = shorter[:-30] + whole[len(shorter) - 30 :]  # the end of the old copy remains
+    changed = bytearray(whole)
+    changed[len(whole) // 2] ^= 1
+    for damaged in (torn, bytes(changed), whole[:-1]):
+        path.write_bytes(damaged)
+        assert state.Loaded(tmp_path).get("event:m.toml", "config") is None
+
+
 def test_a_moved_project_does_not_reuse_old_paths(
     project: Path, castcal: Callable[..., Run], tmp_path: Path
 ) -> None:
@@ -195,7 +229,7 @@ def test_a_loaded_entry_is_read_only_from_its_own_shard(tmp_path: Path) -> None:
     own = first._path(first._shard("event:m.toml"))
     other = first._path("other")
     header, _, entries = pickle.loads(own.read_bytes())
-    other.write_bytes(pickle.dumps((header, entries)))  # as before shards were named
+    other.write_bytes(sealed_pickle((header, entries)))  # as before shards were named
     meeting.write_text("title = 'Etter'\n")
     second = Loaded(tmp_path)
     assert second.get("event:m.toml", "config") is None  # changed since: not valid
@@ -215,7 +249,7 @@ def test_output_records_of_another_layout_are_not_read(
     before = contents(project / "feeds")
     state = project / "feeds/.castcal-state.pickle"
     entries = {name: {"fingerprint": "x", "size": 1, "mtime": 1} for name in before}
-    state.write_bytes(pickle.dumps({"castcal": __version__, "entries": entries, "whole": ""}))
+    state.write_bytes(sealed_pickle({"castcal": __version__, "entries": entries, "whole": ""}))
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == before

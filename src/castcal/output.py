@@ -73,6 +73,17 @@ def replace(dest: Path, content: bytes | Writer, *, durable: bool = True) -> Non
         _fsync(dest.parent)
 
 
+def overwrite(dest: Path, content: Writer) -> None:
+    """Write a cache file in place: no new file, no rename, no fsync. Only for a file that
+    castcal alone reads and that can tell a whole copy from a torn one (state's seal): a
+    published file always goes through ``replace`` or ``write_planned``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT, 0o666)  # the umask applies
+    with os.fdopen(fd, "wb") as out:
+        content(out)
+        out.truncate()  # what is left of a longer old copy
+
+
 def _stage(dest: Path, data: bytes | Writer) -> Path:
     """``data`` in a temporary file beside ``dest``, not yet synced nor in place."""
     dest.parent.mkdir(parents=True, exist_ok=True)

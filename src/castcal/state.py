@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import pickle
+import struct
 import sys
 import zlib
 from collections.abc import Callable, Hashable, Mapping
@@ -28,8 +29,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from castcal import __version__
-from castcal.output import replace
+from castcal.output import overwrite, replace
 
+PROTOCOL = pickle.HIGHEST_PROTOCOL
 PROBES = Path(".castcal-cache") / "probes.json"
 OUTPUTS = ".castcal-state.pickle"
 
@@ -59,7 +61,7 @@ _UNREADABLE = (
 )  # fmt: skip
 
 
-def _unpickle(data: bytes) -> Any:
+def _unpickle(data: bytes | memoryview) -> Any:
     """Tens of thousands of long-lived objects, made without the cycle collector walking
     them as they arrive, then set aside from its collections (build.build lets them back
     in when it ends; at 10,000 episodes one walk of them took 0.3 s)."""
@@ -73,13 +75,60 @@ def _unpickle(data: bytes) -> Any:
             gc.enable()
 
 
+# A pickled cache ends with a seal: a mark, the length and the CRC-32 of what comes before.
+# It is rewritten in place (creating and renaming files is the slowest part of a small
+# build on some disks), so a build killed while writing one leaves a file that fails the seal.
+_SEAL = struct.Struct(">8sQI")
+_MARK = b"castcal\x01"
+
+
+class _Sealing:
+    """Writes through to ``out``, keeping the length and CRC-32 of what went by."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out, self.length, self.crc = out, 0, 0
+
+    def write(self, data: bytes) -> int:
+        self.crc = zlib.crc32(data, self.crc)
+        self.length += len(data)
+        return self.out.write(data)
+
+
+def sealed(write: Callable[[Any], object]) -> Callable[[BinaryIO], None]:
+    """What ``write`` writes, followed by its seal."""
+
+    def writer(out: BinaryIO) -> None:
+        sealing = _Sealing(out)
+        write(sealing)
+        out.write(_SEAL.pack(_MARK, sealing.length, sealing.crc))
+
+    return writer
+
+
+def _unsealed(raw: bytes) -> memoryview:
+    """What a sealed file holds, if its seal is whole and matches."""
+    body = memoryview(raw)[: -_SEAL.size]
+    if len(raw) < _SEAL.size or _SEAL.unpack_from(raw, len(body)) != (
+        _MARK, len(body), zlib.crc32(body)
+    ):  # fmt: skip
+        raise ValueError("not a whole cache file")
+    return body
+
+
 def _read(path: Path) -> Any:
-    """A cache file's content (pickle or JSON, by its suffix); None if it cannot be read."""
+    """A cache file's content (sealed pickle or JSON, by its suffix); None if it cannot be
+    read."""
     try:
         raw = path.read_bytes()
-        return _unpickle(raw) if path.suffix == ".pickle" else json.loads(raw)
+        return _unpickle(_unsealed(raw)) if path.suffix == ".pickle" else json.loads(raw)
     except _UNREADABLE:
         return None
+
+
+def _write(path: Path, content: Any) -> None:
+    """Pickle ``content`` to ``path``, sealed, in place."""
+    with suppress(OSError):  # a cache not saved costs time on the next build, nothing else
+        overwrite(path, sealed(functools.partial(pickle.dump, content, protocol=PROTOCOL)))
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -91,12 +140,11 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _save(path: Path, entries: Mapping[Any, Any], **more: str) -> None:
     document = {"castcal": __version__, "entries": entries, **more}
-    data: bytes | Callable[[BinaryIO], None]
     if path.suffix == ".pickle":
-        data = functools.partial(pickle.dump, document, protocol=pickle.HIGHEST_PROTOCOL)
-    else:
-        data = (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
-    with suppress(OSError):  # a cache not saved costs time on the next build, nothing else
+        _write(path, document)
+        return
+    data = (json.dumps(document, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    with suppress(OSError):  # as in _write
         replace(path, data, durable=False)
 
 
@@ -131,8 +179,8 @@ class Probes:
             _save(self.path, self.entries)
 
 
-# An output's fingerprint: a hash, or a tuple of the fingerprints it is made from.
-Print = str | tuple[str, ...]
+# An output's fingerprint: a hash, or a tuple of the fingerprints and values it is made from.
+Print = str | tuple[Hashable, ...]
 # An output's record: the fingerprint of its inputs, its size and mtime as written, and
 # facts to remember (None for none). A tuple: tens of thousands are kept and pickled.
 Record = tuple[Print, int, int, dict[str, Any] | None]
@@ -308,8 +356,5 @@ class Loaded:
         header = self._header()
         for shard in sorted(self.changed):
             entries = {k: v for k, v in self.entries.items() if self._shard(k) == shard}
-            content = (header, shard, entries)
-            data = functools.partial(pickle.dump, content, protocol=pickle.HIGHEST_PROTOCOL)
-            with suppress(OSError):
-                replace(self._path(shard), data, durable=False)
+            _write(self._path(shard), (header, shard, entries))
         self.changed.clear()
