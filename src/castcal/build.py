@@ -102,10 +102,10 @@ def stamp_time() -> datetime:
         raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None
 
 
-def identities(project: Project) -> guard.Identities:
-    """The identities this build would publish."""
+def identities(project: Project, planned: list[segments.Planned] | None = None) -> guard.Identities:
+    """The identities this build would publish (``planned``: its segments, if known)."""
     segment_items: dict[str, dict[str, str]] = {}
-    for item in segments.plan(project):
+    for item in segments.plan(project) if planned is None else planned:
         guid = segments.item_guid(item.episode, item.kind)
         segment_items.setdefault(item.kind, {})[item.episode.id] = guid
     return guard.Identities(
@@ -171,8 +171,11 @@ def _write(
     elsewhere = published_at(project, guard_url, options)  # the network, outside the lock
     with output.locked(out_dir, wait):
         published = manifest.read(out_dir / manifest.NAME).merged(elsewhere)
+        planned_segments = segments.plan(project)
         problems = guard.check(
-            published.identities(), identities(project), allow_removal=allow_removal
+            published.identities(),
+            identities(project, planned_segments),
+            allow_removal=allow_removal,
         )
         if problems:
             raise ContentError(problems)
@@ -196,11 +199,12 @@ def _write(
         else:
             facts = plan.Published()
             parts = state.Parts(project.root)
-            items = plan.outputs(project, revisions, now, guids, facts, parts)
+            items = plan.outputs(project, revisions, now, guids, facts, parts, planned_segments)
             try:
                 result = output.write_planned(out_dir, items, outputs, facts)
-            finally:
-                outputs.save()
+            except BaseException:
+                outputs.save()  # the records of what was written before it failed
+                raise
             # Only now that the manifest no longer lists them: files of removed items.
             built = set(result.written + result.unchanged)
             if built != set(outputs.entries):  # something is no longer built

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,11 +92,16 @@ def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, b
     """The manifest's records of the feeds' items, as JSON text by section."""
 
     def items(feed: Feed, depth: int) -> str:
+        # Written field by field (as _encode would, keys sorted): a feed has thousands.
         records = (
-            (item.episode.id, {"guid": item.guid, "enclosure": item.url, "length": item.length})
+            (
+                item.episode.id,
+                f'{{"enclosure": {_string(item.url)}, "guid": {_string(item.guid)}, '
+                f'"length": {item.length:d}}}',
+            )
             for item in sorted(feed.items, key=lambda item: item.episode.id)
         )
-        return _records(records, depth)
+        return _records(records, depth, raw=True)
 
     pad = "  " * 3
     segments = {
@@ -112,21 +117,19 @@ def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, b
 
 def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str, bytes]:
     """The manifest's records of the meetings, as JSON text by section."""
-    events = (
-        (
-            event.id,
-            {
-                "uid": event.uid,
-                "sequence": revisions[event.uid].sequence,
-                "created": _stamp(revisions[event.uid].created),
-                "last_modified": _stamp(revisions[event.uid].last_modified),
-                "significant": revisions[event.uid].significant,
-                "content": revisions[event.uid].content,
-            },
+
+    def record(event: Event) -> str:  # field by field, keys sorted, as _encode would
+        revision = revisions[event.uid]
+        return (
+            f'{{"content": {_string(revision.content)}, '
+            f'"created": "{_stamp(revision.created)}", '
+            f'"last_modified": "{_stamp(revision.last_modified)}", '
+            f'"sequence": {revision.sequence:d}, '
+            f'"significant": {_string(revision.significant)}, "uid": {_string(event.uid)}}}'
         )
-        for event in sorted(project.events, key=lambda e: e.id)
-    )
-    return {"events": _records(events, 1).encode()}
+
+    events = ((event.id, record(event)) for event in sorted(project.events, key=lambda e: e.id))
+    return {"events": _records(events, 1, raw=True).encode()}
 
 
 def assemble(project: Project, sections: dict[str, bytes]) -> bytes:
@@ -153,6 +156,7 @@ def _records(records: Iterable[tuple[str, Any]], depth: int, *, raw: bool = Fals
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_string: Callable[[str], str] = json.encoder.encode_basestring  # a string as _encode writes it
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def outputs(
     segment_guids: dict[str, str],  # every kind's podcast:guid
     published: Published,
     parts: Parts | None = None,
+    planned_segments: list[segments.Planned] | None = None,
 ) -> Iterator[Planned]:
     """Every output in the order written: the files a feed points at, then the feeds and
     calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
@@ -91,7 +92,8 @@ def outputs(
                 print_: Print = ("audio", tag_print, episode.fingerprint, item.source)
                 yield Planned(path, print_, _tagged(project, episode, item))
     cuts: dict[str, Any] = {}
-    planned_segments = segments.plan(project)
+    if planned_segments is None:
+        planned_segments = segments.plan(project)
     for planned in planned_segments:
         where = segments.target(planned)
         if where is None:
@@ -120,18 +122,19 @@ def outputs(
 
             yield Planned(layout.transcript(episode), ("vtt", episode.fingerprint), transcript)
     calendar = project.config.calendar
-    event_prints = {}
-    vevents: dict[str, str] = {}  # each meeting's VEVENT, made once for both calendars
+    event_prints: dict[str, Print] = {}
+    vevents: dict[Print, str] = {}  # each meeting's VEVENT, made once for both calendars
     for event in project.events:
         revision = revisions[event.uid]
         # The id and UID too: a meeting's file renamed keeps its content, not its UID.
-        event_prints[event.uid] = event_print = fingerprint(
+        # Side by side, not hashed, as the episodes' files (a thousand meetings).
+        event_prints[event.uid] = event_print = (
             "event", project.fingerprint, event.id, event.uid, event.fingerprint,
-            revision.sequence, str(revision.last_modified), str(revision.created),
+            revision.sequence, revision.last_modified, revision.created,
         )  # fmt: skip
 
         def single(
-            event: Any = event, revision: Any = revision, key: str = event_print
+            event: Any = event, revision: Any = revision, key: Print = event_print
         ) -> tuple[bytes, dict[str, Any]]:
             from castcal import ics
 
