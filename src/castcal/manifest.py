@@ -7,6 +7,7 @@ fields), so a later build knows what changed and can bump SEQUENCE by exactly on
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -78,10 +79,14 @@ def revise(
     return revisions
 
 
+# Meetings share stamps (those first published together, those changed in one build):
+# each distinct one is written and read once.
+@functools.lru_cache(maxsize=4096)
 def _stamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_stamp(value: str) -> datetime:
     if len(value) != 20 or not value.endswith("Z"):
         raise ValueError(f"{value!r} is not a UTC time like 2017-03-03T08:00:00Z")

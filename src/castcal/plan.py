@@ -143,7 +143,9 @@ def outputs(
 
         yield Planned(layout.event(event), event_print, single)
 
-    calendar_print = fingerprint("calendar", project.fingerprint, list(event_prints.values()))
+    # repr, not JSON: the meetings' prints hold times, which JSON would hand back one by one.
+    meetings = repr(tuple(event_prints.values()))
+    calendar_print = fingerprint("calendar", project.fingerprint, meetings)
 
     # The feeds: everything below depends on the lengths written above.
     feeds_print = fingerprint(
