@@ -17,8 +17,6 @@ import itertools
 import struct
 from dataclasses import dataclass
 
-from fastcrc import crc16
-
 from castcal import mpeg
 from castcal.mpeg import BITRATE, OFFSET, SAMPLE_RATE, SAMPLES, SIZE, VBR_HEADER
 
@@ -114,6 +112,8 @@ def _header_frame(
     body += struct.pack(">IIII", 0x0F, len(frames), total, 0)[:12] + bytes(toc)
     body += struct.pack(">I", 0)  # VBR scale
     if lame:
+        from fastcrc import crc16  # for sources with a LAME header only
+
         assert source.lame_version is not None
         body += source.lame_version
         body += bytes([0x04 if variable else 0x01, 0]) + bytes(4 + 2 + 2)  # method, gains
