@@ -239,11 +239,14 @@ def render(
         google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
         atom_url=layout.url(project, layout.ATOM),
     )
-    chunks = []
+    chunks = []  # joined once, at the end
     for name, entries in lists.items():
         if entries and markers[name][0] in around:  # the meetings' only with a calendar
             head, rest = around.split(markers[name][0], 1)
             between, around = rest.split(markers[name][1], 1)
-            chunks += [head.encode("utf-8"), between.encode("utf-8").join(entries)]
+            chunks.append(head.encode("utf-8"))
+            separator = between.encode("utf-8")
+            for index, entry in enumerate(entries):
+                chunks += (separator, entry) if index else (entry,)
     chunks.append(around.encode("utf-8"))
     return b"".join(chunks), parts
