@@ -100,13 +100,13 @@ def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, b
         # Written field by field (as _encode would, keys sorted): a feed has thousands.
         records = (
             (
-                item.episode.id,
-                f'{{"enclosure": {_string(item.url)}, "guid": {_string(item.guid)}, '
-                f'"length": {item.length:d}}}',
+                entry.episode.id,
+                f'{{"enclosure": {_string(entry.url)}, "guid": {_string(entry.guid)}, '
+                f'"length": {entry.length:d}}}',
             )
-            for item in sorted(feed.items, key=lambda item: item.episode.id)
+            for entry in sorted(feed.entries, key=lambda entry: entry.episode.id)
         )
-        return _records(records, depth, raw=True)
+        return _records(records, depth)
 
     pad = "  " * 3
     segments = {
@@ -116,7 +116,7 @@ def feed_sections(main_feed: Feed, segment_feeds: Sequence[Feed]) -> dict[str, b
     }
     return {
         "episodes": items(main_feed, 1).encode(),
-        "segments": _records(sorted(segments.items()), 1, raw=True).encode(),
+        "segments": _records(sorted(segments.items()), 1).encode(),
     }
 
 
@@ -134,7 +134,7 @@ def event_sections(project: Project, revisions: dict[str, Revision]) -> dict[str
         )
 
     events = ((event.id, record(event)) for event in sorted(project.events, key=lambda e: e.id))
-    return {"events": _records(events, 1, raw=True).encode()}
+    return {"events": _records(events, 1).encode()}
 
 
 def assemble(project: Project, sections: dict[str, bytes]) -> bytes:
@@ -153,13 +153,13 @@ def assemble(project: Project, sections: dict[str, bytes]) -> bytes:
     return b"".join(chunks)
 
 
-def _records(records: Iterable[tuple[str, Any]], depth: int, *, raw: bool = False) -> str:
+def _records(records: Iterable[tuple[str, str]], depth: int) -> str:
     """Sorted JSON with one record (an episode, a meeting, ...) per line, easy to read and
-    to diff: the object of ``records`` (key and value, sorted by key) at ``depth``; ``raw``
-    values are JSON text already. Each record is encoded as it comes, by the json module's
-    fast encoder: tens of thousands are never all in memory as objects."""
+    to diff: the object of ``records`` (key and the value's JSON text, sorted by key) at
+    ``depth``. Each record is written as it comes: tens of thousands are never all in
+    memory as objects."""
     pad = "  " * (depth + 1)
-    lines = [f"{pad}{_encode(key)}: {value if raw else _encode(value)}" for key, value in records]
+    lines = [f"{pad}{_string(key)}: {value}" for key, value in records]
     return "{\n" + ",\n".join(lines) + "\n" + "  " * depth + "}" if lines else "{}"
 
 

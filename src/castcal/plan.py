@@ -173,9 +173,12 @@ def outputs(
         if not feeds:
             from castcal import rss
 
-            feeds[layout.FEED] = rss.main_feed(project, published.lengths)
+            episodes = rss.newest_first(project)  # sorted once for all the feeds
             lengths, durations = published.lengths, published.durations
-            made = segments.feeds(project, planned_segments, lengths, durations, segment_guids)
+            feeds[layout.FEED] = rss.main_feed(project, lengths, episodes)
+            made = segments.feeds(
+                project, planned_segments, lengths, durations, segment_guids, episodes
+            )
             feeds.update((feed.path, feed) for feed in made)
         return feeds
 

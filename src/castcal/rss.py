@@ -4,7 +4,7 @@ project gives the same bytes; no clock, no disk, no network."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -36,12 +36,11 @@ class Feed:
     title: str
     description: str
     guid: str  # podcast:guid
-    items: tuple[Item, ...]
+    entries: tuple[Entry, ...]  # newest first
 
 
 class Item(NamedTuple):
-    """One episode in a feed: the whole episode, or one of its segments. A named tuple:
-    a feed is made of thousands, made again for every build that renders it."""
+    """One episode in a feed: the whole episode, or one of its segments."""
 
     episode: Episode
     guid: str
@@ -54,9 +53,41 @@ class Item(NamedTuple):
     alternate_lengths: tuple[int, ...] = ()
 
 
-def main_feed(project: Project, lengths: Mapping[str, int] | None = None) -> Feed:
+class Entry(NamedTuple):
+    """An item of a feed before it is made: the key of its XML, what the manifest records
+    of it, and the function making it. A feed has thousands of entries; a build makes the
+    items only of those whose key its last build did not render."""
+
+    key: tuple[object, ...]  # everything the item's XML is made from, side by side
+    episode: Episode
+    guid: str
+    url: str
+    length: int
+    make: Callable[[], Item]
+
+
+def newest_first(project: Project) -> list[Episode]:
+    """The episodes in the order of the feeds and the page."""
+    return sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
+
+
+def item_key(
+    project: Project, episode: Episode, kind: str, *published: object
+) -> tuple[object, ...]:
+    """What an item's XML is made from: the project and the episode (each by its
+    fingerprint, which covers its audio's facts), the segment kind ("" for the whole
+    episode), and the lengths (and duration) of the files published for it."""
+    return ("rss-item", project.fingerprint, episode.id, episode.fingerprint, kind, *published)
+
+
+def main_feed(
+    project: Project,
+    lengths: Mapping[str, int] | None = None,
+    episodes: list[Episode] | None = None,
+) -> Feed:
     """The feed of whole episodes; ``lengths`` holds those of the files this build
-    published, by their path in feeds/ (a tagged copy is longer than its source)."""
+    published, by their path in feeds/ (a tagged copy is longer than its source);
+    ``episodes`` are the episodes newest first, if known."""
     show = project.config.podcast
     published = lengths or {}
 
@@ -64,31 +95,22 @@ def main_feed(project: Project, lengths: Mapping[str, int] | None = None) -> Fee
         path = layout.media(episode, media)
         return published.get(path, media.facts.length) if path else media.facts.length
 
-    items = tuple(
-        Item(
-            episode=e,
-            guid=e.guid,
-            title=e.meta.title,
-            url=layout.enclosure(project, e, e.audio),
-            length=length(e, e.audio),
-            mime=e.audio.facts.mime,
-            seconds=e.audio.facts.seconds,
-            whole=True,
-            alternate_lengths=tuple(length(e, a) for a in e.alternates),
-        )
-        for e in project.episodes
+    entries = []
+    for e in newest_first(project) if episodes is None else episodes:
+        main, alternates = length(e, e.audio), tuple(length(e, a) for a in e.alternates)
+        url = layout.enclosure(project, e, e.audio)
+        make = functools.partial(_whole_item, e, url, main, alternates)
+        key = item_key(project, e, "", main, alternates)
+        entries.append(Entry(key, e, e.guid, url, main, make))
+    return Feed(layout.FEED, show.title, show.description, str(show.guid), tuple(entries))
+
+
+def _whole_item(episode: Episode, url: str, length: int, alternates: tuple[int, ...]) -> Item:
+    facts = episode.audio.facts
+    title = episode.meta.title
+    return Item(
+        episode, episode.guid, title, url, length, facts.mime, facts.seconds, True, alternates
     )
-    return Feed(layout.FEED, show.title, show.description, str(show.guid), items)
-
-
-def item_key(project: Project, item: Item) -> tuple[object, ...]:
-    """Everything an item's XML is made from, side by side (not hashed: a build makes
-    thousands of these)."""
-    episode = item.episode
-    return (
-        "rss-item", project.fingerprint, episode.id, episode.fingerprint, item.guid, item.title,
-        item.url, item.length, item.mime, item.seconds, item.whole, item.alternate_lengths,
-    )  # fmt: skip
 
 
 def render(
@@ -110,9 +132,6 @@ def render(
     feed_url = layout.url(project, feed.path)
     site_url = show.link or project.base_url
     cover_url = layout.url(project, layout.cover(project))
-    newest_first = sorted(
-        feed.items, key=lambda i: (i.episode.meta.published, i.episode.id), reverse=True
-    )
 
     fg = FeedGenerator()
     fg.load_extension("podcast")
@@ -143,26 +162,29 @@ def render(
     tags.people = _person_tags(show.people)
     if project.config.publish is not None:
         tags.hubs = list(project.config.publish.hubs)
-    if newest_first:
+    if feed.entries:
         # Derived from the content, never the clock, so a rebuild gives the same bytes.
-        fg.lastBuildDate(newest_first[0].episode.meta.published)
-        fg.pubDate(newest_first[0].episode.meta.published)
+        fg.lastBuildDate(feed.entries[0].episode.meta.published)
+        fg.pubDate(feed.entries[0].episode.meta.published)
     else:
         tags.keep_last_build_date = False
 
     channel: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
     pieces = [
-        (item_key(project, item), functools.partial(_item_element, fg, project, item, to_html))
-        for item in newest_first
+        (entry.key, functools.partial(_item_element, fg, project, entry.make, to_html))
+        for entry in feed.entries
     ]
     return xmlparts.assemble(channel, "channel", b"  </channel>", pieces, before or {})
 
 
-def _item_element(fg: Any, project: Project, item: Item, to_html: notes.ToHtml) -> Any:
-    """The <item> element of ``item``, made by feedgen with the feed's extensions (the
-    entry is not added to the feed, whose channel is rendered on its own)."""
+def _item_element(
+    fg: Any, project: Project, make: Callable[[], Item], to_html: notes.ToHtml
+) -> Any:
+    """The <item> element of the item ``make`` makes, made by feedgen with the feed's
+    extensions (the entry is not added to the feed, whose channel is rendered on its own)."""
     from castcal.podcastindex import AlternateTag
 
+    item = make()
     episode = item.episode
     show, meta = project.config.podcast, episode.meta
     fe = fg.add_entry(order="append")

@@ -7,6 +7,7 @@ out of the segment feeds, with a warning from the loader.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -15,7 +16,7 @@ from castcal.models import Episode, Project, podcast_guid
 
 if TYPE_CHECKING:
     from castcal import mp3cut
-    from castcal.rss import Feed
+    from castcal.rss import Feed, Item
 
 
 class Planned(NamedTuple):
@@ -102,38 +103,53 @@ def feeds(
     lengths: Mapping[str, int],
     durations: Mapping[str, float],
     guids: dict[str, str],
+    episodes: list[Episode] | None = None,
 ) -> list[Feed]:
     """One feed per segment kind declared in config.toml, in declaration order, of the
     segments published: ``lengths`` and ``durations`` are those of the files this build
     wrote, by their path in feeds/. ``guids`` holds the podcast:guid already published for a
-    kind; it is kept, never recomputed from a changed URL."""
-    from castcal.rss import Feed, Item
+    kind; it is kept, never recomputed from a changed URL. ``episodes``: newest first, if
+    known."""
+    from castcal.rss import Entry, Feed, item_key, newest_first
 
     show = project.config.podcast
-    items: dict[str, list[Item]] = {kind: [] for kind in show.segments}
+    by_episode: dict[str, list[Planned]] = {}
     for p in planned:
-        if p.kind not in items:
-            continue
-        own = p.episode.segment_audio.get(p.kind)  # else a cut of the episode's MP3
-        mime = own.facts.mime if own is not None else "audio/mpeg"
-        where = target(p)
-        if where is None:  # the segment's own file, hosted elsewhere
-            assert own is not None
-            url, length, seconds = own.source, own.facts.length, own.facts.seconds
-        else:
-            path = where[0]
-            url, length, seconds = layout.url(project, path), lengths[path], round(durations[path])
-        episode = p.episode
-        items[p.kind].append(
-            Item(episode, item_guid(episode, p.kind), title(p), url, length, mime, seconds, False)
-        )
+        if p.kind in show.segments:
+            by_episode.setdefault(p.episode.id, []).append(p)
+    entries: dict[str, list[Entry]] = {kind: [] for kind in show.segments}
+    for episode in newest_first(project) if episodes is None else episodes:
+        for p in by_episode.get(episode.id, ()):
+            where = target(p)
+            if where is None:  # the segment's own file, hosted elsewhere
+                own = episode.segment_audio[p.kind]
+                url, length, seconds = own.source, own.facts.length, own.facts.seconds
+            else:
+                path = where[0]
+                url, length, seconds = (
+                    layout.url(project, path),
+                    lengths[path],
+                    round(durations[path]),
+                )
+            guid = item_guid(episode, p.kind)
+            make = functools.partial(_item, p, guid, url, length, seconds)
+            key = item_key(project, episode, p.kind, length, seconds)
+            entries[p.kind].append(Entry(key, episode, guid, url, length, make))
     return [
         Feed(
             path=feed_path(kind),
             title=f"{show.title}: {declared.title}",
             description=declared.description,
             guid=guids.get(kind) or feed_guid(project, kind),
-            items=tuple(items[kind]),
+            entries=tuple(entries[kind]),
         )
         for kind, declared in show.segments.items()
     ]
+
+
+def _item(planned: Planned, guid: str, url: str, length: int, seconds: int) -> Item:
+    from castcal.rss import Item
+
+    own = planned.episode.segment_audio.get(planned.kind)  # else a cut of the episode's MP3
+    mime = own.facts.mime if own is not None else "audio/mpeg"
+    return Item(planned.episode, guid, title(planned), url, length, mime, seconds, False)
