@@ -12,6 +12,7 @@ from typing import Any
 from castcal import layout, xmlparts
 from castcal.manifest import Revision
 from castcal.models import Event, Project
+from castcal.output import Data
 from castcal.page import norwegian_date
 
 
@@ -42,7 +43,7 @@ def render(
     project: Project,
     revisions: dict[str, Revision],
     before: Mapping[Hashable, bytes] | None = None,
-) -> tuple[bytes, dict[Hashable, bytes]]:
+) -> tuple[Data, Mapping[Hashable, bytes]]:
     """The feed, and each entry's XML keyed by ``entry_key``; ``before`` holds those of the
     last build, so only new and changed meetings are rendered."""
     from feedgen.feed import FeedGenerator

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 LOCK_NAME = ".castcal.lock"
 
 Writer = Callable[[BinaryIO], object]  # writes a file's content to it
+Data = bytes | bytearray  # a file's content, as rendered
 ONE_SYNC_FROM = 64  # staged files: fewer are fsynced one by one
 
 
@@ -40,7 +41,7 @@ def _mode() -> int:
     return 0o666 & ~umask
 
 
-def _same(dest: Path, content: bytes) -> bool:
+def _same(dest: Path, content: Data) -> bool:
     try:
         return dest.stat().st_size == len(content) and dest.read_bytes() == content
     except FileNotFoundError:
@@ -56,7 +57,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def replace(dest: Path, content: bytes | Writer, *, durable: bool = True) -> None:
+def replace(dest: Path, content: Data | Writer, *, durable: bool = True) -> None:
     """Write ``content`` to ``dest`` atomically: temp file, fsync, rename, fsync folder.
     ``content`` may be a function writing it to a file (a big cache is then never whole in
     memory). A cache, which only saves time, is not worth the fsyncs (``durable=False``):
@@ -84,14 +85,14 @@ def overwrite(dest: Path, content: Writer) -> None:
         out.truncate()  # what is left of a longer old copy
 
 
-def _stage(dest: Path, data: bytes | Writer) -> Path:
+def _stage(dest: Path, data: Data | Writer) -> Path:
     """``data`` in a temporary file beside ``dest``, not yet synced nor in place."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
-            if isinstance(data, bytes):
+            if isinstance(data, bytes | bytearray):
                 out.write(data)
             else:
                 data(out)

@@ -20,7 +20,8 @@ from jinja2.bccache import Bucket
 from castcal import layout, notes, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Event, Project
-from castcal.output import replace
+from castcal.output import Data, replace
+from castcal.xmlparts import Growing
 
 MONTHS = (
     "januar", "februar", "mars", "april", "mai", "juni",
@@ -174,48 +175,42 @@ def _template(root: Path, name: str) -> Template:
     return _environment(root).get_template(f"{name}.html.j2")
 
 
+_Entry = tuple[Hashable, Callable[[], str]]  # a page entry's key, and how to render it
+
+
 def render(
     project: Project,
     now: datetime,
     before: Mapping[Hashable, bytes] | None = None,
     to_html: notes.ToHtml = notes.render,
-) -> tuple[bytes, dict[Hashable, bytes]]:
+) -> tuple[Data, Mapping[Hashable, bytes]]:
     """The page, and the HTML of each episode and meeting in it, keyed by what it is made
     from. ``before`` holds those of the last build: an item that did not change is
     not rendered again. ``to_html`` makes the HTML of show notes."""
     before = before or {}
-    parts: dict[Hashable, bytes] = {}
-
-    def part(key: Hashable, make: Callable[[], str]) -> bytes:
-        parts[key] = before.get(key) or make().encode("utf-8")
-        return parts[key]
-
     template = functools.partial(_template, project.root)
     show = project.config.podcast
     feed_url = layout.url(project, layout.FEED)
     host_path = feed_url.split("://", 1)[1]
 
-    def episode_html(episode: Episode) -> bytes:
-        return part(
-            ("episode-html", project.fingerprint, episode.id, episode.fingerprint),
-            lambda: str(template("episode").render(view=_episode_view(project, episode, to_html))),
-        )
+    def episode_entry(episode: Episode) -> _Entry:
+        key = ("episode-html", project.fingerprint, episode.id, episode.fingerprint)
+        view = functools.partial(_episode_view, project, episode, to_html)
+        return key, lambda: str(template("episode").render(view=view()))
 
-    def meeting_html(event: Event) -> bytes:
-        return part(
-            ("meeting-html", project.fingerprint, event.id, event.fingerprint),
-            lambda: str(template("meeting").render(view=_meeting_view(event))),
-        )
+    def meeting_entry(event: Event) -> _Entry:
+        key = ("meeting-html", project.fingerprint, event.id, event.fingerprint)
+        return key, lambda: str(template("meeting").render(view=_meeting_view(event)))
 
     newest_first = sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
     lists = {
-        "episodes": [episode_html(e) for e in newest_first],
-        "upcoming": [meeting_html(e) for e in project.events if e.end >= now],
-        "past": [meeting_html(e) for e in reversed(project.events) if e.end < now],
+        "episodes": [episode_entry(e) for e in newest_first],
+        "upcoming": [meeting_entry(e) for e in project.events if e.end >= now],
+        "past": [meeting_entry(e) for e in reversed(project.events) if e.end < now],
     }
     # The page around its entries is rendered with two markers in place of each list's
-    # entries, which then take their place as bytes: the entries are never copied into one
-    # big string and encoded again (tens of megabytes at 10,000 episodes).
+    # entries, which then go in as bytes, one by one: the entries are never all in memory
+    # beside the page (tens of megabytes at 10,000 episodes).
     markers = {name: [f"\x00{name}-{i}\x00" for i in (1, 2)] if entries else []
                for name, entries in lists.items()}  # fmt: skip
     calendar_url = layout.url(project, layout.CALENDAR)
@@ -239,14 +234,16 @@ def render(
         google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
         atom_url=layout.url(project, layout.ATOM),
     )
-    chunks = []  # joined once, at the end
+    out = Growing(b"")
     for name, entries in lists.items():
         if entries and markers[name][0] in around:  # the meetings' only with a calendar
             head, rest = around.split(markers[name][0], 1)
             between, around = rest.split(markers[name][1], 1)
-            chunks.append(head.encode("utf-8"))
+            out.add(head.encode("utf-8"))
             separator = between.encode("utf-8")
-            for index, entry in enumerate(entries):
-                chunks += (separator, entry) if index else (entry,)
-    chunks.append(around.encode("utf-8"))
-    return b"".join(chunks), parts
+            for index, (key, make) in enumerate(entries):
+                if index:
+                    out.add(separator)
+                out.piece(key, before[key] if key in before else make().encode("utf-8"))
+    out.add(around.encode("utf-8"))
+    return out.done()

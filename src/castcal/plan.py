@@ -7,7 +7,7 @@ needs them: a build with nothing changed never loads them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
@@ -16,6 +16,7 @@ from castcal import layout, manifest, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Media, Project
 from castcal.notes import Rendered
+from castcal.output import Data
 from castcal.state import Parts, Print, fingerprint
 
 Piece = TypeVar("Piece", str, bytes)  # a rendered piece of an output: text or XML bytes
@@ -27,7 +28,7 @@ class Planned(NamedTuple):
 
     name: str  # inside the output folder
     fingerprint: Print
-    produce: Callable[[], tuple[bytes, dict[str, Any]]]  # the bytes, and facts to remember
+    produce: Callable[[], tuple[Data, dict[str, Any]]]  # the bytes, and facts to remember
 
 
 @dataclass
@@ -183,11 +184,12 @@ def outputs(
         return feeds
 
     def pieced(
-        name: str, render: Callable[[dict[Hashable, Piece]], tuple[bytes, dict[Hashable, Piece]]]
-    ) -> Callable[[], tuple[bytes, dict[str, Any]]]:
+        name: str,
+        render: Callable[[Mapping[Hashable, Piece]], tuple[Data, Mapping[Hashable, Piece]]],
+    ) -> Callable[[], tuple[Data, dict[str, Any]]]:
         """An output rendered from the pieces of its last render that are still valid."""
 
-        def produce() -> tuple[bytes, dict[str, Any]]:
+        def produce() -> tuple[Data, dict[str, Any]]:
             data, pieces = render(parts.get(name) if parts is not None else {})
             if parts is not None:
                 parts.put(name, pieces)
@@ -195,8 +197,10 @@ def outputs(
 
         return produce
 
-    def feed(path: str) -> Callable[[dict[Hashable, bytes]], tuple[bytes, dict[Hashable, bytes]]]:
-        def render(before: dict[Hashable, bytes]) -> tuple[bytes, dict[Hashable, bytes]]:
+    def feed(
+        path: str,
+    ) -> Callable[[Mapping[Hashable, bytes]], tuple[Data, Mapping[Hashable, bytes]]]:
+        def render(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
             from castcal import rss
 
             return rss.render(project, made_feeds()[path], before, notes_html())
@@ -211,7 +215,7 @@ def outputs(
         feeds.clear()
     if calendar is not None:
 
-        def series(before: dict[Hashable, str]) -> tuple[bytes, dict[Hashable, str]]:
+        def series(before: Mapping[Hashable, str]) -> tuple[Data, Mapping[Hashable, str]]:
             """The series, reusing each meeting's VEVENT text from the last build where the
             meeting did not change: a scheduled job re-renders only what changed."""
             from castcal import ics
@@ -231,7 +235,7 @@ def outputs(
             joined = [texts[event_prints[e.uid]] for e in project.events]
             return ics.series(project, revisions, joined, texts[opening_key]), texts
 
-        def atom_feed(before: dict[Hashable, bytes]) -> tuple[bytes, dict[Hashable, bytes]]:
+        def atom_feed(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
             from castcal import atom
 
             return atom.render(project, revisions, before)
@@ -240,7 +244,7 @@ def outputs(
         yield Planned(layout.ATOM, calendar_print, pieced(layout.ATOM, atom_feed))
     upcoming = [e.id for e in project.events if e.end >= now]
 
-    def page(before: dict[Hashable, bytes]) -> tuple[bytes, dict[Hashable, bytes]]:
+    def page(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
         from castcal import page as show_page
 
         return show_page.render(project, now, before, notes_html())
@@ -248,7 +252,7 @@ def outputs(
     page_print = fingerprint("page", feeds_print, calendar_print, upcoming)
     yield Planned(layout.PAGE, page_print, pieced(layout.PAGE, page))
 
-    def manifest_bytes(before: dict[Hashable, bytes]) -> tuple[bytes, dict[Hashable, bytes]]:
+    def manifest_bytes(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
         """The manifest, its feeds' records reused when only meetings changed, and the
         other way round."""
         prints = {"episodes": feeds_print, "segments": feeds_print, "events": calendar_print}

@@ -4,15 +4,17 @@ project gives the same bytes; no clock, no disk, no network."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from castcal import layout, notes, xmlparts
 from castcal.chapters import chapters, npt
 from castcal.models import Episode, Media, Person, Project
+from castcal.output import Data
 
 if TYPE_CHECKING:
+    from castcal import segments
     from castcal.podcastindex import PersonTag
 
 
@@ -54,8 +56,8 @@ class Item(NamedTuple):
 
 
 class Entry(NamedTuple):
-    """An item of a feed before it is made: the key of its XML, what the manifest records
-    of it, and the function making it. A feed has thousands of entries; a build makes the
+    """An item of a feed before it is made: the key of its XML, and what the item and the
+    manifest's record are made from. A feed has thousands of entries; a build makes the
     items only of those whose key its last build did not render."""
 
     key: tuple[object, ...]  # everything the item's XML is made from, side by side
@@ -63,7 +65,21 @@ class Entry(NamedTuple):
     guid: str
     url: str
     length: int
-    make: Callable[[], Item]
+    seconds: int
+    alternate_lengths: tuple[int, ...]  # of the whole episode's alternates
+    segment: segments.Planned | None  # None for the whole episode
+
+
+def make_item(entry: Entry) -> Item:
+    """The item an entry is made into."""
+    if entry.segment is not None:
+        from castcal import segments
+
+        return segments.item(entry)
+    e = entry.episode
+    title, mime = e.meta.title, e.audio.facts.mime
+    url, length, seconds = entry.url, entry.length, entry.seconds
+    return Item(e, entry.guid, title, url, length, mime, seconds, True, entry.alternate_lengths)
 
 
 def newest_first(project: Project) -> list[Episode]:
@@ -99,18 +115,9 @@ def main_feed(
     for e in newest_first(project) if episodes is None else episodes:
         main, alternates = length(e, e.audio), tuple(length(e, a) for a in e.alternates)
         url = layout.enclosure(project, e, e.audio)
-        make = functools.partial(_whole_item, e, url, main, alternates)
         key = item_key(project, e, "", main, alternates)
-        entries.append(Entry(key, e, e.guid, url, main, make))
+        entries.append(Entry(key, e, e.guid, url, main, e.audio.facts.seconds, alternates, None))
     return Feed(layout.FEED, show.title, show.description, str(show.guid), tuple(entries))
-
-
-def _whole_item(episode: Episode, url: str, length: int, alternates: tuple[int, ...]) -> Item:
-    facts = episode.audio.facts
-    title = episode.meta.title
-    return Item(
-        episode, episode.guid, title, url, length, facts.mime, facts.seconds, True, alternates
-    )
 
 
 def render(
@@ -118,7 +125,7 @@ def render(
     feed: Feed | None = None,
     before: Mapping[Hashable, bytes] | None = None,
     to_html: notes.ToHtml = notes.render,
-) -> tuple[bytes, dict[Hashable, bytes]]:
+) -> tuple[Data, Mapping[Hashable, bytes]]:
     """The feed, and each item's XML keyed by ``item_key``. ``before`` holds those of the
     last build: only new or changed items are made again. The channel is rendered by
     feedgen on its own and the items' XML goes where feedgen would put them, indented as
@@ -171,20 +178,18 @@ def render(
 
     channel: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
     pieces = [
-        (entry.key, functools.partial(_item_element, fg, project, entry.make, to_html))
+        (entry.key, functools.partial(_item_element, fg, project, entry, to_html))
         for entry in feed.entries
     ]
     return xmlparts.assemble(channel, "channel", b"  </channel>", pieces, before or {})
 
 
-def _item_element(
-    fg: Any, project: Project, make: Callable[[], Item], to_html: notes.ToHtml
-) -> Any:
-    """The <item> element of the item ``make`` makes, made by feedgen with the feed's
-    extensions (the entry is not added to the feed, whose channel is rendered on its own)."""
+def _item_element(fg: Any, project: Project, entry: Entry, to_html: notes.ToHtml) -> Any:
+    """The <item> element of ``entry``, made by feedgen with the feed's extensions (the
+    entry is not added to the feed, whose channel is rendered on its own)."""
     from castcal.podcastindex import AlternateTag
 
-    item = make()
+    item = make_item(entry)
     episode = item.episode
     show, meta = project.config.podcast, episode.meta
     fe = fg.add_entry(order="append")

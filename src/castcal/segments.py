@@ -7,7 +7,6 @@ out of the segment feeds, with a warning from the loader.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -16,7 +15,7 @@ from castcal.models import Episode, Project, podcast_guid
 
 if TYPE_CHECKING:
     from castcal import mp3cut
-    from castcal.rss import Feed, Item
+    from castcal.rss import Entry, Feed, Item
 
 
 class Planned(NamedTuple):
@@ -132,9 +131,8 @@ def feeds(
                     round(durations[path]),
                 )
             guid = item_guid(episode, p.kind)
-            make = functools.partial(_item, p, guid, url, length, seconds)
             key = item_key(project, episode, p.kind, length, seconds)
-            entries[p.kind].append(Entry(key, episode, guid, url, length, make))
+            entries[p.kind].append(Entry(key, episode, guid, url, length, seconds, (), p))
     return [
         Feed(
             path=feed_path(kind),
@@ -147,9 +145,13 @@ def feeds(
     ]
 
 
-def _item(planned: Planned, guid: str, url: str, length: int, seconds: int) -> Item:
+def item(entry: Entry) -> Item:
+    """The item of a segment's entry."""
     from castcal.rss import Item
 
+    planned = entry.segment
+    assert planned is not None
     own = planned.episode.segment_audio.get(planned.kind)  # else a cut of the episode's MP3
     mime = own.facts.mime if own is not None else "audio/mpeg"
-    return Item(planned.episode, guid, title(planned), url, length, mime, seconds, False)
+    url, length, seconds = entry.url, entry.length, entry.seconds
+    return Item(planned.episode, entry.guid, title(planned), url, length, mime, seconds, False)

@@ -253,7 +253,7 @@ class Parts:
     renders only its new and changed pieces. Kept per output, and read only when that
     output is rendered: a build with nothing changed never reads them."""
 
-    LAYOUT = 2  # of the pieces and their keys; pieces of another layout are not read
+    LAYOUT = 3  # of the pieces and their keys; pieces of another layout are not read
 
     def __init__(self, root: Path) -> None:
         self.folder = root / PARTS
@@ -261,12 +261,12 @@ class Parts:
     def _path(self, name: str) -> Path:
         return self.folder / f"{name.replace('/', '%')}.pickle"
 
-    def get(self, name: str) -> dict[Hashable, Any]:
+    def get(self, name: str) -> Mapping[Hashable, Any]:
         """The pieces ``name`` was last rendered from."""
         document = _load(self._path(name))
         if document.get("layout") != str(self.LAYOUT):
             return {}
-        entries: dict[Hashable, Any] = document.get("entries", {})
+        entries: Mapping[Hashable, Any] = document.get("entries", {})
         return entries
 
     def put(self, name: str, parts: Mapping[Hashable, str | bytes]) -> None:

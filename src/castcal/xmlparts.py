@@ -5,7 +5,7 @@ whole render: the golden tests compare them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 # The namespace declarations lxml puts on an element serialized on its own.
@@ -25,15 +25,48 @@ def _element_text(parent: Any, element: Any, level: int) -> bytes:
     return _DECLARATIONS.sub(b"", head) + b">" + rest
 
 
-def _insert(document: bytes, closing: bytes, texts: list[bytes], level: int) -> bytes:
-    """``document`` with ``texts`` as the last children of the element ``closing`` ends."""
-    end = document.rindex(closing)
-    pad = b"  " * level
-    pieces = [document[:end]]
-    for text in texts:
-        pieces += (pad, text, b"\n")
-    pieces.append(document[end:])
-    return b"".join(pieces)
+class Spans(Mapping[Hashable, bytes]):
+    """Rendered pieces kept as spans of the document they went into: their bytes once, not
+    once on their own and again in the document (tens of megabytes at 10,000 episodes).
+    A piece read is a copy of its span."""
+
+    def __init__(self, document: bytes | bytearray, spans: dict[Hashable, tuple[int, int]]):
+        self.document = document
+        self.spans = spans
+
+    def __getitem__(self, key: Hashable) -> bytes:
+        start, end = self.spans[key]
+        with memoryview(self.document) as whole:
+            return bytes(whole[start:end])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.spans
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self.spans)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+
+class Growing:
+    """A document written piece by piece into one buffer, each piece's span noted: a new
+    piece is let go as soon as it is in (never all of them and the document at once)."""
+
+    def __init__(self, head: bytes) -> None:
+        self.document = bytearray(head)
+        self.spans: dict[Hashable, tuple[int, int]] = {}
+
+    def add(self, data: bytes | bytearray) -> None:
+        self.document += data
+
+    def piece(self, key: Hashable, data: bytes | bytearray) -> None:
+        start = len(self.document)
+        self.document += data
+        self.spans[key] = (start, len(self.document))
+
+    def done(self) -> tuple[bytearray, Spans]:
+        return self.document, Spans(self.document, self.spans)
 
 
 def assemble(
@@ -42,7 +75,7 @@ def assemble(
     closing: bytes,
     pieces: Sequence[tuple[Hashable, Callable[[], Any]]],
     before: Mapping[Hashable, bytes],
-) -> tuple[bytes, dict[Hashable, bytes]]:
+) -> tuple[bytearray, Spans]:
     """``document`` with the pieces as the last children of ``container`` (a child of the
     root, or None for the root itself), which ``closing`` ends; and each piece's XML by its
     key. A piece is a key and a function making its lxml element, called only for a key
@@ -50,14 +83,20 @@ def assemble(
     from lxml import etree
 
     level = 1 if container is None else 2
-    parts: dict[Hashable, bytes] = {}
+    pad = b"  " * level
+    end = document.rindex(closing)
+    out = Growing(document[:end])
     parent = None  # the container, parsed once the first new piece needs it
     for key, make in pieces:
         if key in before:
-            parts[key] = before[key]
-            continue
-        if parent is None:
-            root = etree.fromstring(document)
-            parent = root if container is None else root.find(container)
-        parts[key] = _element_text(parent, make(), level)
-    return _insert(document, closing, [parts[key] for key, _ in pieces], level), parts
+            text = before[key]
+        else:
+            if parent is None:
+                root = etree.fromstring(document)
+                parent = root if container is None else root.find(container)
+            text = _element_text(parent, make(), level)
+        out.add(pad)
+        out.piece(key, text)
+        out.add(b"\n")
+    out.add(document[end:])
+    return out.done()
