@@ -244,6 +244,7 @@ def render(
             for index, (key, make) in enumerate(entries):
                 if index:
                     out.add(separator)
-                out.piece(key, before[key] if key in before else make().encode("utf-8"))
+                if not out.reused(key, before):
+                    out.piece(key, make().encode("utf-8"))
     out.add(around.encode("utf-8"))
     return out.done()

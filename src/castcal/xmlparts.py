@@ -65,6 +65,23 @@ class Growing:
         self.document += data
         self.spans[key] = (start, len(self.document))
 
+    def reused(self, key: Hashable, before: Mapping[Hashable, bytes]) -> bool:
+        """Put in the piece ``before`` holds for ``key``, if it holds one: from spans, copied
+        straight from the old document (thousands per build)."""
+        if isinstance(before, Spans):
+            span = before.spans.get(key)
+            if span is None:
+                return False
+            start = len(self.document)
+            with memoryview(before.document) as old:
+                self.document += old[span[0] : span[1]]
+            self.spans[key] = (start, len(self.document))
+            return True
+        data = before.get(key)
+        if data is not None:
+            self.piece(key, data)
+        return data is not None
+
     def done(self) -> tuple[bytearray, Spans]:
         return self.document, Spans(self.document, self.spans)
 
@@ -88,15 +105,12 @@ def assemble(
     out = Growing(document[:end])
     parent = None  # the container, parsed once the first new piece needs it
     for key, make in pieces:
-        if key in before:
-            text = before[key]
-        else:
+        out.add(pad)
+        if not out.reused(key, before):
             if parent is None:
                 root = etree.fromstring(document)
                 parent = root if container is None else root.find(container)
-            text = _element_text(parent, make(), level)
-        out.add(pad)
-        out.piece(key, text)
+            out.piece(key, _element_text(parent, make(), level))
         out.add(b"\n")
     out.add(document[end:])
     return out.done()
