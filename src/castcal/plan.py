@@ -116,10 +116,10 @@ def outputs(
         print_ = ("chapters", tag_print, episode.fingerprint)
         yield Planned(layout.chapters(episode), print_, json_chapters)
         if episode.transcript is not None:
-            text = episode.transcript.encode()
 
-            def transcript(text: bytes = text) -> tuple[bytes, dict[str, Any]]:
-                return text, {}
+            def transcript(episode: Episode = episode) -> tuple[bytes, dict[str, Any]]:
+                assert episode.transcript is not None
+                return episode.transcript.encode(), {}
 
             yield Planned(layout.transcript(episode), ("vtt", episode.fingerprint), transcript)
     calendar = project.config.calendar
