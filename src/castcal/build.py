@@ -199,7 +199,9 @@ def _write(
         else:
             facts = plan.Published()
             parts = state.Parts(project.root)
-            items = plan.outputs(project, revisions, now, guids, facts, parts, planned_segments)
+            items = plan.outputs(
+                project, revisions, now, guids, facts, parts, planned_segments, outputs
+            )
             try:
                 result = output.write_planned(out_dir, items, outputs, facts)
             except BaseException:

@@ -124,24 +124,23 @@ def write_planned(
     try:
         for item in items:
             if state.fresh(item.name, item.fingerprint):
-                extra = state.extra(item.name)
-                published.lengths[item.name] = state.size(item.name)
-                result.unchanged.append(item.name)
-            else:
-                data, extra = item.produce()
-                dest = out_dir / item.name
-                published.lengths[item.name] = len(data)
-                if _same(dest, data):
-                    state.record(item.name, item.fingerprint, extra)
-                    result.unchanged.append(item.name)
-                else:
-                    try:
-                        tmp = _stage(dest, data).name
-                    except OSError as exc:
-                        raise _output_error(dest, exc) from exc
-                    staged.append((tmp, item.name, item.fingerprint, extra))
+                published.keep(item.name, state)
+                continue
+            data, extra = item.produce()
+            dest = out_dir / item.name
+            published.lengths[item.name] = len(data)
             if "duration" in extra:
                 published.durations[item.name] = float(extra["duration"])
+            if _same(dest, data):
+                state.record(item.name, item.fingerprint, extra)
+                result.unchanged.append(item.name)
+                continue
+            try:
+                tmp = _stage(dest, data).name
+            except OSError as exc:
+                raise _output_error(dest, exc) from exc
+            staged.append((tmp, item.name, item.fingerprint, extra))
+        result.unchanged += published.kept  # as found: by the plan, or above
         # Every staged file durable before any of them is renamed into place. For many
         # files, one sync first, after which each fsync is cheap (and reports a failed
         # write); a few are fsynced one by one, as a sync would also flush everything else

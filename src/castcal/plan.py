@@ -17,7 +17,7 @@ from castcal.chapters import chapters
 from castcal.models import Episode, Media, Project
 from castcal.notes import Rendered
 from castcal.output import Data
-from castcal.state import Parts, Print, fingerprint
+from castcal.state import Outputs, Parts, Print, fingerprint
 
 Piece = TypeVar("Piece", str, bytes)  # a rendered piece of an output: text or XML bytes
 NOTES = "notes"  # the pieces store of show notes as HTML
@@ -38,6 +38,15 @@ class Published:
 
     lengths: dict[str, int] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)  # outputs found as the last build left them
+
+    def keep(self, name: str, records: Outputs) -> None:
+        """``name`` stays as the last build wrote it: its facts are those recorded."""
+        self.lengths[name] = records.size(name)
+        extra = records.extra(name)
+        if "duration" in extra:
+            self.durations[name] = float(extra["duration"])
+        self.kept.append(name)
 
 
 def _tag_print(project: Project) -> str:
@@ -75,10 +84,14 @@ def outputs(
     published: Published,
     parts: Parts | None = None,
     planned_segments: list[segments.Planned] | None = None,
+    records: Outputs | None = None,
 ) -> Iterator[Planned]:
     """Every output in the order written: the files a feed points at, then the feeds and
     calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
-    need the lengths of the audio written before them."""
+    need the lengths of the audio written before them. With ``records`` (of the last
+    build), an episode's or meeting's file still as it was made from the same inputs is
+    not planned at all, only kept (``published.kept``): thousands are, in a build after
+    one change."""
     show = project.config.podcast
     tag_print = _tag_print(project)
     cover = project.cover
@@ -86,12 +99,20 @@ def outputs(
     # An episode's files are made from the episode and what tag_print covers: their
     # fingerprints are those two fingerprints side by side (no hashing, no new strings:
     # tens of thousands of them are kept in the output records).
+
+    def kept(name: str, print_: Print) -> bool:
+        if records is None or not records.fresh(name, print_):
+            return False
+        published.keep(name, records)
+        return True
+
     for episode in project.episodes:
         for item in (episode.audio, *episode.alternates):
             path = layout.media(episode, item)
             if path is not None:
                 print_: Print = ("audio", tag_print, episode.fingerprint, item.source)
-                yield Planned(path, print_, _tagged(project, episode, item))
+                if not kept(path, print_):
+                    yield Planned(path, print_, _tagged(project, episode, item))
     cuts: dict[str, Any] = {}
     if planned_segments is None:
         planned_segments = segments.plan(project)
@@ -100,6 +121,8 @@ def outputs(
         if where is None:
             continue
         print_ = ("segment", tag_print, planned.episode.fingerprint, planned.kind)
+        if kept(where[0], print_):
+            continue
 
         def cut(planned: segments.Planned = planned) -> tuple[bytes, dict[str, Any]]:
             data, duration = segments.render(project, planned, cuts)
@@ -114,14 +137,17 @@ def outputs(
             return render(show, episode), {}
 
         print_ = ("chapters", tag_print, episode.fingerprint)
-        yield Planned(layout.chapters(episode), print_, json_chapters)
+        if not kept(layout.chapters(episode), print_):
+            yield Planned(layout.chapters(episode), print_, json_chapters)
         if episode.transcript is not None:
 
             def transcript(episode: Episode = episode) -> tuple[bytes, dict[str, Any]]:
                 assert episode.transcript is not None
                 return episode.transcript.encode(), {}
 
-            yield Planned(layout.transcript(episode), ("vtt", episode.fingerprint), transcript)
+            path, print_ = layout.transcript(episode), ("vtt", episode.fingerprint)
+            if not kept(path, print_):
+                yield Planned(path, print_, transcript)
     calendar = project.config.calendar
     event_prints: dict[str, Print] = {}
     vevents: dict[Print, str] = {}  # each meeting's VEVENT, made once for both calendars
@@ -142,7 +168,8 @@ def outputs(
             vevents[key] = ics.vevent_text(project, event, revision)
             return ics.single(project, event, revision, vevents[key]), {}
 
-        yield Planned(layout.event(event), event_print, single)
+        if not kept(layout.event(event), event_print):
+            yield Planned(layout.event(event), event_print, single)
 
     # repr, not JSON: the meetings' prints hold times, which JSON would hand back one by one.
     meetings = repr(tuple(event_prints.values()))
@@ -271,5 +298,5 @@ def outputs(
     )
     if to_html and parts is not None:  # notes were needed: keep every episode's HTML
         markdown = (e.notes_markdown for e in project.episodes if e.notes_markdown)
-        if (kept := to_html[0].kept(markdown)) is not None:
-            parts.put(NOTES, kept)
+        if (notes_kept := to_html[0].kept(markdown)) is not None:
+            parts.put(NOTES, notes_kept)
