@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from castcal import mpeg
@@ -75,12 +76,13 @@ def read(data: bytes) -> Source:
                 version = data[pos : pos + 9]
                 packed = int.from_bytes(data[pos + 21 : pos + 24], "big")
                 delay, padding = packed >> 12, packed & 0xFFF
-    frames = tuple(f for f in all_frames if not f[VBR_HEADER])
+    # Only a stream's first frame can be a Xing/Info/VBRI frame (mpeg.scan).
+    frames = tuple(all_frames[1:] if first[VBR_HEADER] else all_frames)
     return Source(data, frames, delay, padding, version)
 
 
 def _header_frame(
-    source: Source, audio: bytes, frames: list[mpeg.RawFrame], delay: int, padding: int
+    source: Source, audio: bytes, frames: Sequence[mpeg.RawFrame], delay: int, padding: int
 ) -> bytes:
     """A Xing/Info frame describing ``frames`` (whose bytes are ``audio``)."""
     template = frames[0]
@@ -102,9 +104,9 @@ def _header_frame(
     header = bytes([0xFF, b1 | 1, (index << 4) | (b2 & 0x0C), b3])  # no CRC, no padding
     total = size + len(audio)
     toc = bytearray()
-    offsets = [f[OFFSET] - frames[0][OFFSET] for f in frames]
-    for percent in range(100):
-        where = size + offsets[min(len(frames) - 1, percent * len(frames) // 100)]
+    first = frames[0][OFFSET]
+    for percent in range(100):  # 100 frames' offsets, not every frame's
+        where = size + frames[min(len(frames) - 1, percent * len(frames) // 100)][OFFSET] - first
         toc.append(min(255, where * 256 // total))
     variable = len({f[BITRATE] for f in frames}) > 1
     body = bytearray(header + bytes(side))
@@ -137,7 +139,7 @@ def cut(source: Source, starts: list[float]) -> list[Cut]:
     bounds.append(count)
     cuts = []
     for first, end in itertools.pairwise(bounds):
-        frames = list(source.frames[first:end])
+        frames = source.frames[first:end]
         if not frames:
             raise ValueError("a segment is shorter than one MPEG frame")
         audio = source.data[frames[0][OFFSET] : frames[-1][OFFSET] + frames[-1][SIZE]]

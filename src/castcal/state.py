@@ -353,8 +353,14 @@ class Loaded:
             self.changed.add(self._shard(key))
 
     def save(self) -> None:
+        if not self.changed:
+            return
         header = self._header()
-        for shard in sorted(self.changed):
-            entries = {k: v for k, v in self.entries.items() if self._shard(k) == shard}
-            _write(self._path(shard), (header, shard, entries))
+        by_shard: dict[str, dict[str, Any]] = {shard: {} for shard in self.changed}
+        for key, value in self.entries.items():  # each key's shard found once, not per shard
+            entries = by_shard.get(self._shard(key))
+            if entries is not None:
+                entries[key] = value
+        for shard in sorted(by_shard):
+            _write(self._path(shard), (header, shard, by_shard[shard]))
         self.changed.clear()
