@@ -96,16 +96,17 @@ def outputs(
     tag_print = _tag_print(project)
     cover = project.cover
     yield Planned(layout.cover(project), fingerprint("cover", cover.name), lambda: (cover.data, {}))
-    # An episode's files are made from the episode and what tag_print covers: their
-    # fingerprints are those two fingerprints side by side (no hashing, no new strings:
-    # tens of thousands of them are kept in the output records).
 
     def kept(name: str, print_: Print) -> bool:
+        """True for a file left as the last build made it from these inputs: kept."""
         if records is None or not records.fresh(name, print_):
             return False
         published.keep(name, records)
         return True
 
+    # An episode's files are made from the episode and what tag_print covers: their
+    # fingerprints are those two fingerprints side by side (no hashing, no new strings:
+    # tens of thousands of them are kept in the output records).
     for episode in project.episodes:
         for item in (episode.audio, *episode.alternates):
             path = layout.media(episode, item)

@@ -1,6 +1,7 @@
 """Splicing separately rendered XML elements into a document feedgen rendered, so a feed
 with a thousand items renders only the new and changed ones. The bytes equal those of one
-whole render: the golden tests compare them."""
+whole render: the golden tests compare them. Documents made of pieces (the feeds here, the
+show page too) are grown in one buffer that keeps each piece's span (Growing, Spans)."""
 
 from __future__ import annotations
 
