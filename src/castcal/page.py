@@ -21,6 +21,7 @@ from castcal import layout, notes, segments
 from castcal.chapters import chapters
 from castcal.models import Episode, Event, Project
 from castcal.output import Data, replace
+from castcal.rss import newest_first
 from castcal.xmlparts import Growing
 
 MONTHS = (
@@ -202,9 +203,8 @@ def render(
         key = ("meeting-html", project.fingerprint, event.id, event.fingerprint)
         return key, lambda: str(template("meeting").render(view=_meeting_view(event)))
 
-    newest_first = sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
     lists = {
-        "episodes": [episode_entry(e) for e in newest_first],
+        "episodes": [episode_entry(e) for e in newest_first(project)],  # as in the feeds
         "upcoming": [meeting_entry(e) for e in project.events if e.end >= now],
         "past": [meeting_entry(e) for e in reversed(project.events) if e.end < now],
     }

@@ -160,6 +160,8 @@ def outputs(
             "event", project.fingerprint, event.id, event.uid, event.fingerprint,
             revision.sequence, revision.last_modified, revision.created,
         )  # fmt: skip
+        if kept(layout.event(event), event_print):
+            continue
 
         def single(
             event: Any = event, revision: Any = revision, key: Print = event_print
@@ -169,8 +171,7 @@ def outputs(
             vevents[key] = ics.vevent_text(project, event, revision)
             return ics.single(project, event, revision, vevents[key]), {}
 
-        if not kept(layout.event(event), event_print):
-            yield Planned(layout.event(event), event_print, single)
+        yield Planned(layout.event(event), event_print, single)
 
     # repr, not JSON: the meetings' prints hold times, which JSON would hand back one by one.
     meetings = repr(tuple(event_prints.values()))
