@@ -114,3 +114,58 @@ def test_write_failure_exits_1_and_keeps_old_files(
     assert result.exit_code == 1 and message in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(feeds) == before
+
+
+def fail_staged_write(monkeypatch: pytest.MonkeyPatch, nth: int) -> list[str]:
+    """Make the ``nth`` write to a staged temp file fail as on a full disk; returns the
+    names of the staged files written to, in order."""
+    original, names = os.write, []
+
+    def write(fd: int, data: bytes) -> int:
+        name = Path(f"/proc/self/fd/{fd}").readlink().name
+        if name.endswith(".tmp"):
+            names.append(name)
+            if len(names) == nth:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return original(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    return names
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
+def test_a_staged_file_that_cannot_be_written_fails_the_build_and_changes_nothing(
+    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files are written on a thread of their own while the next ones render: a failure
+    there still names the file, exits 1, and leaves the old files and no temp file."""
+    feeds = project / "feeds"
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    before = snapshot(feeds)
+    for episode in ("hva-er-endringsledelse", "digital-transformasjon"):
+        (project / "episodes" / episode / "notes.md").write_text("Nye notater.\n")
+    names = fail_staged_write(monkeypatch, 2)
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 1
+    failed = names[1][1:].rsplit(".", 2)[0]  # staged as .{name}.{pid}.tmp
+    assert f"{failed}: the disk is full" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(feeds) == before
+    assert temp_files(feeds) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
+def test_a_first_build_that_fails_midway_publishes_nothing(
+    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feeds = project / "feeds"
+    names = fail_staged_write(monkeypatch, 3)
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 1 and "the disk is full" in result.stderr
+    assert len(names) == 3  # nothing was written after the failure
+    assert snapshot(feeds) == {}
+    assert temp_files(feeds) == []
