@@ -111,9 +111,10 @@ class _Stager:
     writing them is kernel time (0.04 ms a file, and up to 1 ms on ext4 without a journal
     soon after thousands were deleted), which the thread spends without holding the GIL,
     on the other core. At most ``LIMIT`` bytes wait to be written (a bigger file waits
-    alone), so memory stays flat."""
+    alone), so memory stays flat: a 64 MB limit raised a cold build's peak by 63 MB, and
+    the build waited on the thread no less than with 4 MB."""
 
-    LIMIT = 64 * 1024 * 1024
+    LIMIT = 4 * 1024 * 1024
 
     def __init__(self) -> None:
         self._queue: deque[tuple[str, Path, Data]] = deque()
