@@ -141,8 +141,8 @@ def temp_files(folder: Path) -> list[Path]:
 def test_a_staged_file_that_cannot_be_written_fails_the_build_and_changes_nothing(
     project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Files are written on a thread of their own while the next ones render: a failure
-    there still names the file, exits 1, and leaves the old files and no temp file."""
+    """A full disk while a changed file is staged: the build names the file, exits 1, and
+    leaves the old files and no temp file."""
     feeds = project / "feeds"
     assert castcal("build", "--config", project / "config.toml").exit_code == 0
     before = snapshot(feeds)

@@ -11,8 +11,6 @@ import contextlib
 import errno
 import os
 import tempfile
-import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,106 +91,21 @@ def _stage(dest: Path, data: Data | Writer) -> Path:
     fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as out:
-            if isinstance(data, bytes | bytearray):
-                out.write(data)
-            else:
+        if isinstance(data, bytes | bytearray):
+            try:  # straight to the file: no buffer, no copy
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+        else:
+            with os.fdopen(fd, "wb") as out:
                 data(out)
         tmp.chmod(_mode())
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
-
-
-class _Stager:
-    """Creates and writes the staged files on a thread of its own while the build goes on
-    rendering the next outputs. A first build writes thousands of files; creating and
-    writing them is kernel time (0.04 ms a file, and up to 1 ms on ext4 without a journal
-    soon after thousands were deleted), which the thread spends without holding the GIL,
-    on the other core. At most ``LIMIT`` bytes wait to be written (a bigger file waits
-    alone), so memory stays flat: a 64 MB limit raised a cold build's peak by 63 MB, and
-    the build waited on the thread no less than with 4 MB."""
-
-    LIMIT = 4 * 1024 * 1024
-
-    def __init__(self) -> None:
-        self._queue: deque[tuple[str, Path, Data]] = deque()
-        self._waiting = 0  # bytes in the queue
-        self._closing = False
-        self._abandoned = False
-        self._failed: tuple[Path, BaseException] | None = None
-        self._turn = threading.Condition()
-        self._thread: threading.Thread | None = None  # started with the first file
-
-    def put(self, tmp: str, dest: Path, data: Data) -> None:
-        """Queue ``data`` to be written to the new file ``tmp``; raises the OutputError of
-        a file that failed before."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="castcal-stager", daemon=True)
-            self._thread.start()
-        with self._turn:
-            while self._waiting and self._waiting + len(data) > self.LIMIT and not self._failed:
-                self._turn.wait()
-            self._raise()
-            self._queue.append((tmp, dest, data))
-            self._waiting += len(data)
-            self._turn.notify_all()
-
-    def close(self, *, abandon: bool = False) -> None:
-        """Wait for the queued files to be written (``abandon``: for the one being written
-        only) and raise the first failure, if any."""
-        if self._thread is None:
-            return
-        with self._turn:
-            self._closing, self._abandoned = True, abandon
-            self._turn.notify_all()
-        self._thread.join()
-        if not abandon:
-            self._raise()
-
-    def _raise(self) -> None:
-        if self._failed is not None:
-            dest, exc = self._failed
-            if isinstance(exc, OSError):
-                raise _output_error(dest, exc) from exc
-            raise exc
-
-    def _run(self) -> None:
-        while True:
-            with self._turn:
-                while not self._queue and not self._closing:
-                    self._turn.wait()
-                if not self._queue or self._abandoned:
-                    return
-                tmp, dest, data = self._queue[0]
-                skip = self._failed is not None
-            try:
-                if not skip:
-                    _create(tmp, data)
-            except BaseException as exc:  # raised in the build's thread, at the next file
-                with self._turn:
-                    self._failed = (dest, exc)
-            with self._turn:
-                self._queue.popleft()
-                self._waiting -= len(data)
-                self._turn.notify_all()
-
-
-def _create(path: str, data: Data) -> None:
-    """A new file at ``path`` holding ``data`` (not yet synced)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags, 0o666)  # the umask applies
-    except FileExistsError:  # left by a build killed before; under the lock, only castcal's
-        os.unlink(path)  # noqa: PTH108 (names kept as strings)
-        fd = os.open(path, flags, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
 
 
 def write_planned(
@@ -202,10 +115,10 @@ def write_planned(
 
     An output whose inputs have the fingerprint recorded for it, and whose file is
     untouched, is not even rendered; one rendered to the bytes already on disk is not
-    written. The others are staged in temporary files (on the stager's thread, while the
-    next outputs render), made durable (with one sync when there are many, not a thousand
-    fsyncs), then renamed into place in order, the manifest last; a failure before the
-    renames leaves every old file as it was. Lengths and durations go into ``published``.
+    written. The others are staged in temporary files, made durable (with one sync when
+    there are many, not a thousand fsyncs), then renamed into place in order, the
+    manifest last; a failure before the renames leaves every old file as it was. Lengths
+    and durations go into ``published``.
     """
     result = WriteResult()
     # Only names and facts are kept for the renames, not the planned outputs (whose
@@ -213,36 +126,25 @@ def write_planned(
     # The temp file's own name, the output's name, its fingerprint and facts.
     staged: list[tuple[str, str, Print, dict[str, Any]]] = []
     renamed = 0
-    folders_made: set[Path] = set()
-    stager = _Stager()
     try:
-        try:
-            for item in items:
-                if state.fresh(item.name, item.fingerprint):
-                    published.keep(item.name, state)
-                    continue
-                data, extra = item.produce()
-                dest = out_dir / item.name
-                published.lengths[item.name] = len(data)
-                if "duration" in extra:
-                    published.durations[item.name] = float(extra["duration"])
-                if _same(dest, data):
-                    state.record(item.name, item.fingerprint, extra)
-                    result.unchanged.append(item.name)
-                    continue
-                if dest.parent not in folders_made:
-                    try:
-                        dest.parent.mkdir(parents=True, exist_ok=True)
-                    except OSError as exc:
-                        raise _output_error(dest, exc) from exc
-                    folders_made.add(dest.parent)
-                tmp = f".{dest.name}.{os.getpid()}.tmp"
-                staged.append((tmp, item.name, item.fingerprint, extra))
-                stager.put(_beside(out_dir, item.name, tmp), dest, data)
-        except BaseException:
-            stager.close(abandon=True)
-            raise
-        stager.close()
+        for item in items:
+            if state.fresh(item.name, item.fingerprint):
+                published.keep(item.name, state)
+                continue
+            data, extra = item.produce()
+            dest = out_dir / item.name
+            published.lengths[item.name] = len(data)
+            if "duration" in extra:
+                published.durations[item.name] = float(extra["duration"])
+            if _same(dest, data):
+                state.record(item.name, item.fingerprint, extra)
+                result.unchanged.append(item.name)
+                continue
+            try:
+                tmp = _stage(dest, data).name
+            except OSError as exc:
+                raise _output_error(dest, exc) from exc
+            staged.append((tmp, item.name, item.fingerprint, extra))
         result.unchanged += published.kept  # as found: by the plan, or above
         # Every staged file durable before any of them is renamed into place. For many
         # files, one sync first, after which each fsync is cheap (and reports a failed
