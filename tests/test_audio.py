@@ -97,3 +97,49 @@ def test_wav_is_refused_with_its_name(tmp_path: Path) -> None:
     path.write_bytes(header + frames)
     with pytest.raises(audio.AudioError, match="WAV audio is not accepted"):
         audio.probe(path)
+
+
+FIXTURES = REPO / "tests" / "data" / "audio"
+
+
+@pytest.mark.parametrize("name", ["vbr_xing.mp3", "cbr_info.mp3"])
+def test_a_file_its_xing_header_counts_exactly_is_not_walked(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LAME's Xing/Info header counts the frames and bytes of the stream: when the bytes are
+    all there, its duration is the header's and no frame walk is needed."""
+    walked = audio.probe(FIXTURES / name).duration
+    limits: list[int | None] = []
+    scan = mpeg.scan
+
+    def spy(data: bytes, limit: int | None = None) -> mpeg.Scan:
+        limits.append(limit)
+        return scan(data, limit)
+
+    monkeypatch.setattr(mpeg, "scan", spy)
+    assert audio.probe(FIXTURES / name).duration == walked
+    assert None not in limits  # only the first frame was read
+    # With an ID3v1 tag after the stream, the header still counts the stream exactly.
+    tagged = tmp_path / name
+    tagged.write_bytes((FIXTURES / name).read_bytes() + b"TAG" + bytes(125))
+    assert audio.probe(tagged).duration == walked
+    assert None not in limits
+
+
+@pytest.mark.parametrize("name", ["vbr_xing.mp3", "cbr_info.mp3"])
+def test_a_file_with_fewer_frames_than_its_xing_header_counts_is_refused(
+    name: str, tmp_path: Path
+) -> None:
+    """Cut off at a frame boundary, the walk finds no broken frame; the header shows that
+    frames are missing (and its duration would be too long)."""
+    data = (FIXTURES / name).read_bytes()
+    frames = mpeg.scan(data).raw
+    path = tmp_path / name
+    path.write_bytes(data[: frames[-10][mpeg.OFFSET]])  # nine whole frames fewer
+    with pytest.raises(audio.AudioError, match="truncated: its Xing header counts 117 frames"):
+        audio.probe(path)
+    # 50 bytes fewer: for vbr_xing.mp3 the last frame goes but for two bytes, too few to
+    # look like a header, and the walk alone took the rest for a whole file.
+    path.write_bytes(data[:-50])
+    with pytest.raises(audio.AudioError, match="truncated"):
+        audio.probe(path)

@@ -76,7 +76,10 @@ def _mp3_duration(
     fileobj: IO[bytes], whole: Callable[[], bytes], mutagen_length: float, *, local: bool
 ) -> float:
     if local:
-        scan = mpeg.scan(whole())
+        data = whole()
+        if _counted(data):
+            return mutagen_length  # from the header's frame count, as below
+        scan = mpeg.scan(data)
     else:
         fileobj.seek(0)
         head = fileobj.read(10)
@@ -94,8 +97,38 @@ def _mp3_duration(
         raise AudioError(
             f"the file is truncated: its last frame is cut off after {len(scan)} frames"
         )
+    if local:
+        _check_count(data, scan)
     if scan.has_vbr_header or not (local or scan.variable):
         # A Xing/Info/VBRI frame count is exact, and mutagen takes off the encoder delay
         # and padding that a LAME header records; a constant bitrate prices exactly too.
         return mutagen_length
     return scan.duration
+
+
+def _counted(data: bytes) -> bool:
+    """True for a stream whose Xing/Info header counts its frames and exactly the bytes
+    there are: it is whole, and its duration is the header's, so no frame walk is needed
+    (0.2 s for an hour of audio). LAME writes such a header in every file it makes."""
+    first = mpeg.scan(data, limit=1).raw
+    if not first or not first[0][mpeg.VBR_HEADER]:
+        return False
+    header = mpeg.xing(data, first[0][mpeg.OFFSET])
+    stream = mpeg.audio_end(data) - first[0][mpeg.OFFSET]
+    return header is not None and header.frames is not None and header.length == stream
+
+
+def _check_count(data: bytes, scan: mpeg.Scan) -> None:
+    """Refuse a stream with fewer bytes and frames than its Xing/Info header counts: it was
+    cut off, if at a frame boundary (its duration would be the header's, too long)."""
+    if not scan.has_vbr_header:
+        return
+    header = mpeg.xing(data, scan.raw[0][mpeg.OFFSET])
+    if header is None or header.frames is None or header.length is None:
+        return
+    frames = len(scan) - 1  # the header's own frame is not counted
+    if frames < header.frames and mpeg.audio_end(data) - scan.raw[0][mpeg.OFFSET] < header.length:
+        raise AudioError(
+            f"the file is truncated: its Xing header counts {header.frames} frames and "
+            f"{header.length} bytes, and it holds {frames} frames"
+        )

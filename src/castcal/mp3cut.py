@@ -51,13 +51,6 @@ class Cut:
     duration: float
 
 
-def _side_info(offset: int, data: bytes) -> int:
-    """The size of the side information of the frame at ``offset``."""
-    mono = data[offset + 3] >> 6 == 3
-    mpeg1 = (data[offset + 1] >> 3) & 3 == 3
-    return (17 if mono else 32) if mpeg1 else (9 if mono else 17)
-
-
 def read(data: bytes) -> Source:
     scan = mpeg.scan(data)
     if not len(scan) or scan.truncated:
@@ -66,16 +59,12 @@ def read(data: bytes) -> Source:
     version = None
     all_frames = scan.raw
     first = all_frames[0]
-    if first[VBR_HEADER]:
-        at = first[OFFSET] + 4 + _side_info(first[OFFSET], data)
-        if data[at : at + 4] in (b"Xing", b"Info"):
-            flags = struct.unpack(">I", data[at + 4 : at + 8])[0]
-            pos = at + 8 + 4 * bool(flags & 1) + 4 * bool(flags & 2)
-            pos += 100 * bool(flags & 4) + 4 * bool(flags & 8)
-            if data[pos : pos + 4] == b"LAME":
-                version = data[pos : pos + 9]
-                packed = int.from_bytes(data[pos + 21 : pos + 24], "big")
-                delay, padding = packed >> 12, packed & 0xFFF
+    header = mpeg.xing(data, first[OFFSET]) if first[VBR_HEADER] else None
+    if header is not None and data[header.end : header.end + 4] == b"LAME":
+        pos = header.end
+        version = data[pos : pos + 9]
+        packed = int.from_bytes(data[pos + 21 : pos + 24], "big")
+        delay, padding = packed >> 12, packed & 0xFFF
     # Only a stream's first frame can be a Xing/Info/VBRI frame (mpeg.scan).
     frames = tuple(all_frames[1:] if first[VBR_HEADER] else all_frames)
     return Source(data, frames, delay, padding, version)
@@ -89,7 +78,7 @@ def _header_frame(
     data = source.data
     b1, b2, b3 = data[template[OFFSET] + 1 : template[OFFSET] + 4]
     mpeg1 = (b1 >> 3) & 3 == 3
-    side = _side_info(template[OFFSET], data)
+    side = mpeg.side_info(data, template[OFFSET])
     lame = source.lame_version is not None
     need = 4 + side + 8 + 4 + 4 + 100 + 4 + (36 if lame else 0)
     slot = 144 if mpeg1 else 72

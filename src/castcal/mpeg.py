@@ -7,6 +7,7 @@ the exact duration and also shows a file cut off in the middle of a frame.
 
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
 
 BITRATES = {  # kbps by (MPEG-1?, layer), index 1..14
@@ -67,11 +68,43 @@ class Scan:
         return sum(f[4] / f[3] for f in self._raw if not f[5])
 
 
+def side_info(data: bytes, offset: int) -> int:
+    """The size of the side information of the layer III frame at ``offset``."""
+    mono = data[offset + 3] >> 6 == 3
+    mpeg1 = (data[offset + 1] >> 3) & 3 == 3
+    return (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+
+
+class Xing(NamedTuple):
+    """The counts of a Xing/Info header, as far as its flags say it has them."""
+
+    frames: int | None  # audio frames, not counting the header's own frame
+    length: int | None  # bytes of the stream, the header's own frame included
+    end: int  # the offset just past the header's fields (where a LAME tag would start)
+
+
+def xing(data: bytes, offset: int) -> Xing | None:
+    """The Xing/Info header in the frame at ``offset``, if that frame holds one."""
+    at = offset + 4 + side_info(data, offset)
+    if data[at : at + 4] not in (b"Xing", b"Info") or len(data) < at + 8:
+        return None
+    flags = struct.unpack(">I", data[at + 4 : at + 8])[0]
+    pos, counts = at + 8, []
+    for flag in (1, 2):
+        if flags & flag and len(data) >= pos + 4:
+            counts.append(struct.unpack(">I", data[pos : pos + 4])[0])
+            pos += 4
+        else:
+            counts.append(None)
+    pos += 100 * bool(flags & 4) + 4 * bool(flags & 8)  # the seek table, the VBR scale
+    return Xing(counts[0], counts[1], pos)
+
+
 def parse_header(data: bytes, pos: int) -> Frame | None:
     """The frame whose header starts at ``pos``, or None if no valid header is there."""
     if pos + 4 > len(data) or data[pos] != 0xFF or data[pos + 1] & 0xE0 != 0xE0:
         return None
-    b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
+    b1, b2 = data[pos + 1], data[pos + 2]
     version, layer_bits = (b1 >> 3) & 3, (b1 >> 1) & 3
     rate_index, sr_index, padding = b2 >> 4, (b2 >> 2) & 3, (b2 >> 1) & 1
     if version == 1 or layer_bits == 0 or rate_index in (0, 15) or sr_index == 3:
@@ -85,9 +118,7 @@ def parse_header(data: bytes, pos: int) -> Frame | None:
         size, samples = 144 * bitrate // sample_rate + padding, 1152
     else:
         size, samples = 72 * bitrate // sample_rate + padding, 576
-    mono = b3 >> 6 == 3
-    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
-    tag_at = pos + 4 + side_info
+    tag_at = pos + 4 + side_info(data, pos)
     vbr = data[tag_at : tag_at + 4] in (b"Xing", b"Info") or data[pos + 36 : pos + 40] == b"VBRI"
     return Frame(pos, size, bitrate, sample_rate, samples, layer == 3 and vbr)
 
@@ -112,29 +143,42 @@ def scan(data: bytes, limit: int | None = None) -> Scan:
     """Walk the frames of an MP3 (at most ``limit`` of them), resyncing over junk."""
     pos, end = audio_start(data), audio_end(data)
     frames: list[RawFrame] = []
+    append = frames.append
     # Frame headers repeat (a CBR file has two: with and without padding), so each distinct
-    # header is parsed once; after the first frame a Xing/Info/VBRI tag cannot occur.
-    known: dict[bytes, tuple[int, int, int, int]] = {}
+    # header is parsed once, its frame's facts kept as the tail of a RawFrame; after the
+    # first frame a Xing/Info/VBRI tag cannot occur. An hour has 138,000 frames.
+    known: dict[bytes, tuple[int, int, int, int, bool]] = {}
+    seen = known.get
     in_step = False  # True while the previous frame ended exactly here
     cap = len(data) if limit is None else limit
     while pos < end and len(frames) < cap:
-        facts = known.get(data[pos : pos + 4]) if frames else None
-        if facts is None:
-            frame = parse_header(data, pos)
-            if frame is None or frame.size < 4:
-                pos, in_step = pos + 1, False
+        if frames:
+            # Frame after frame with headers seen before: the hot loop.
+            stop = min(end, pos + (cap - len(frames)) * 4)  # no frame is under 4 bytes
+            start = pos
+            while pos < stop and (tail := seen(data[pos : pos + 4])) is not None:
+                if pos + tail[0] > end:
+                    # A header in step with the frames before it that runs past the end:
+                    # the file was cut off. Out of step, it is junk that looks like one.
+                    return Scan(frames, truncated=in_step or pos != start)
+                append((pos,) + tail)  # noqa: RUF005 (twice as fast as (pos, *tail))
+                pos += tail[0]
+            in_step = in_step or pos != start
+            if pos >= end or len(frames) >= cap:
+                break
+            if pos >= stop:
                 continue
-            facts = (frame.size, frame.bitrate, frame.sample_rate, frame.samples)
-            vbr = frame.vbr_header and not frames
-            if frames or not vbr:
-                known[data[pos : pos + 4]] = facts
-        else:
-            vbr = False
-        size = facts[0]
-        if pos + size > end:
-            # A header in step with the frames before it that runs past the end: the file
-            # was cut off. Out of step, it is junk that happens to look like a header.
+        frame = parse_header(data, pos)
+        if frame is None or frame.size < 4:
+            pos, in_step = pos + 1, False
+            continue
+        vbr = frame.vbr_header and not frames
+        if frames or not vbr:
+            known[data[pos : pos + 4]] = (
+                frame.size, frame.bitrate, frame.sample_rate, frame.samples, False,
+            )  # fmt: skip
+        if pos + frame.size > end:
             return Scan(frames, truncated=in_step)
-        frames.append((pos, *facts, vbr))
-        pos, in_step = pos + size, True
+        append((pos, frame.size, frame.bitrate, frame.sample_rate, frame.samples, vbr))
+        pos, in_step = pos + frame.size, True
     return Scan(frames, truncated=False)
