@@ -143,3 +143,15 @@ def test_a_file_with_fewer_frames_than_its_xing_header_counts_is_refused(
     path.write_bytes(data[:-50])
     with pytest.raises(audio.AudioError, match="truncated"):
         audio.probe(path)
+
+
+def test_joined_files_are_timed_by_their_frames_not_the_first_files_header(
+    tmp_path: Path,
+) -> None:
+    """Joined by a plain tool, two MP3s keep the first one's Xing header, which counts the
+    first one only: its duration would be half the truth. The frames walked count."""
+    parts = [FIXTURES / "vbr_xing.mp3", FIXTURES / "cbr_info.mp3"]
+    path = tmp_path / "joined.mp3"
+    path.write_bytes(b"".join(p.read_bytes() for p in parts))
+    whole = sum(audio.probe(p).duration for p in parts)
+    assert abs(audio.probe(path).duration - whole) < 0.2

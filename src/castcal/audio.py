@@ -97,8 +97,8 @@ def _mp3_duration(
         raise AudioError(
             f"the file is truncated: its last frame is cut off after {len(scan)} frames"
         )
-    if local:
-        _check_count(data, scan)
+    if local and scan.has_vbr_header and not _header_agrees(data, scan):
+        return scan.duration  # a stale header: joined files keep the first one's
     if scan.has_vbr_header or not (local or scan.variable):
         # A Xing/Info/VBRI frame count is exact, and mutagen takes off the encoder delay
         # and padding that a LAME header records; a constant bitrate prices exactly too.
@@ -118,17 +118,19 @@ def _counted(data: bytes) -> bool:
     return header is not None and header.frames is not None and header.length == stream
 
 
-def _check_count(data: bytes, scan: mpeg.Scan) -> None:
-    """Refuse a stream with fewer bytes and frames than its Xing/Info header counts: it was
-    cut off, if at a frame boundary (its duration would be the header's, too long)."""
-    if not scan.has_vbr_header:
-        return
+def _header_agrees(data: bytes, scan: mpeg.Scan) -> bool:
+    """Whether the frames walked are those the stream's Xing/Info header counts (give or
+    take the header's own frame, which some encoders count). Fewer frames and bytes than it
+    counts: the file was cut off, if at a frame boundary, and is refused. More: the header
+    is stale, as when files are joined (it counts the first one), and only the walk counts."""
     header = mpeg.xing(data, scan.raw[0][mpeg.OFFSET])
-    if header is None or header.frames is None or header.length is None:
-        return
-    frames = len(scan) - 1  # the header's own frame is not counted
-    if frames < header.frames and mpeg.audio_end(data) - scan.raw[0][mpeg.OFFSET] < header.length:
+    if header is None or header.frames is None:
+        return True  # a VBRI header, or one without a frame count: as mutagen reads it
+    frames = len(scan) - 1  # the header's own frame is not audio
+    stream = mpeg.audio_end(data) - scan.raw[0][mpeg.OFFSET]
+    if frames < header.frames and header.length is not None and stream < header.length:
         raise AudioError(
             f"the file is truncated: its Xing header counts {header.frames} frames and "
             f"{header.length} bytes, and it holds {frames} frames"
         )
+    return abs(frames - header.frames) <= 1
