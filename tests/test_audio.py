@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import mutagen.mp3
@@ -155,3 +157,34 @@ def test_joined_files_are_timed_by_their_frames_not_the_first_files_header(
     path.write_bytes(b"".join(p.read_bytes() for p in parts))
     whole = sum(audio.probe(p).duration for p in parts)
     assert abs(audio.probe(path).duration - whole) < 0.2
+
+
+def test_a_big_file_its_xing_header_counts_is_not_read_whole(tmp_path: Path) -> None:
+    """An hour of audio is 57 MB: probing a file its header counts reads its head and its
+    tail only. Here 256 MB (a sparse file, its header made to count all of it) are probed
+    by a process that never holds them."""
+    data = bytearray((FIXTURES / "cbr_info.mp3").read_bytes())
+    first = mpeg.scan(bytes(data), limit=1).raw[0]
+    header = mpeg.xing(bytes(data), first[mpeg.OFFSET])
+    assert header is not None and header.length == len(data)
+    size = 256 * 1024 * 1024
+    at = header.end - 100 - 4 - 4  # the byte count, before the seek table and the scale
+    assert int.from_bytes(data[at : at + 4], "big") == len(data)
+    data[at : at + 4] = size.to_bytes(4, "big")
+    path = tmp_path / "big.mp3"
+    with path.open("wb") as out:
+        out.write(data)
+        out.truncate(size)
+    probe = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from castcal import audio\n"
+        "print(audio.probe(Path(sys.argv[1])).length)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True
+    )
+    length, peak_kib = map(int, run.stdout.split())
+    assert length == size
+    assert peak_kib < 128 * 1024  # a whole read alone would take 256 MB
