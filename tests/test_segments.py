@@ -16,6 +16,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from castcal import audio, mp3cut, mpeg
+from castcal import build as castcal_build
 from tests.conftest import DATA, Run, need_program, snapshot
 
 KINDS = ("endringspraten", "endringsnemda")
@@ -179,6 +180,19 @@ def test_changing_one_start_recuts_only_that_episode(
         "index.html",
         "manifest.json",
     }
+
+
+def test_an_episodes_cuts_are_made_right_after_its_tagged_copy(project: Path) -> None:
+    """Episode by episode: the MP3 its segments are cut from was just read for the tagged
+    copy (an archive's worth of hours would not stay cached for a second pass)."""
+    result = castcal_build.build(project / "config.toml")
+    made = [name for name in result.written if name.startswith("audio/")]
+    expected = [
+        f"audio/{episode}{suffix}.mp3"
+        for episode in reversed(EPISODES)  # oldest first, as the project lists them
+        for suffix in ("", *(f"-{kind}" for kind in KINDS))
+    ]
+    assert made == expected
 
 
 def use_m4a(project: Path) -> None:

@@ -104,9 +104,17 @@ def outputs(
         published.keep(name, records)
         return True
 
+    cuts: dict[str, Any] = {}
+    if planned_segments is None:
+        planned_segments = segments.plan(project)
+    episode_segments: dict[str, list[segments.Planned]] = {}
+    for planned in planned_segments:
+        episode_segments.setdefault(planned.episode.id, []).append(planned)
     # An episode's files are made from the episode and what tag_print covers: their
     # fingerprints are those two fingerprints side by side (no hashing, no new strings:
-    # tens of thousands of them are kept in the output records).
+    # tens of thousands of them are kept in the output records). Episode by episode: its
+    # tagged copy, then the segments cut from the same MP3, which the disk has just read
+    # (an hour is 57 MB; a thousand do not stay cached until a second pass).
     for episode in project.episodes:
         for item in (episode.audio, *episode.alternates):
             path = layout.media(episode, item)
@@ -114,22 +122,19 @@ def outputs(
                 print_: Print = ("audio", tag_print, episode.fingerprint, item.source)
                 if not kept(path, print_):
                     yield Planned(path, print_, _tagged(project, episode, item))
-    cuts: dict[str, Any] = {}
-    if planned_segments is None:
-        planned_segments = segments.plan(project)
-    for planned in planned_segments:
-        where = segments.target(planned)
-        if where is None:
-            continue
-        print_ = ("segment", tag_print, planned.episode.fingerprint, planned.kind)
-        if kept(where[0], print_):
-            continue
+        for planned in episode_segments.get(episode.id, ()):
+            where = segments.target(planned)
+            if where is None:
+                continue
+            print_ = ("segment", tag_print, planned.episode.fingerprint, planned.kind)
+            if kept(where[0], print_):
+                continue
 
-        def cut(planned: segments.Planned = planned) -> tuple[bytes, dict[str, Any]]:
-            data, duration = segments.render(project, planned, cuts)
-            return data, {"duration": duration}
+            def cut(planned: segments.Planned = planned) -> tuple[bytes, dict[str, Any]]:
+                data, duration = segments.render(project, planned, cuts)
+                return data, {"duration": duration}
 
-        yield Planned(where[0], print_, cut)
+            yield Planned(where[0], print_, cut)
     for episode in project.episodes:
 
         def json_chapters(episode: Episode = episode) -> tuple[bytes, dict[str, Any]]:
