@@ -38,7 +38,9 @@ def probe(path: Path) -> AudioFacts:
     what mutagen and the duration need is read: an MP3 whose Xing/Info header counts it is
     not read whole (an hour of audio is 57 MB)."""
     try:
-        with path.open("rb") as file:
+        # Opened by descriptor: the file object's name is then a number, and mutagen tells
+        # formats by their bytes alone, not by the editor's choice of file extension.
+        with os.fdopen(os.open(path, os.O_RDONLY), "rb") as file:
 
             def whole() -> bytes:
                 file.seek(0)
