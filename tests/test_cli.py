@@ -151,7 +151,7 @@ def test_a_staged_file_that_cannot_be_written_fails_the_build_and_changes_nothin
     names = fail_staged_write(monkeypatch, 2)
     result = castcal("build", "--config", project / "config.toml")
     assert result.exit_code == 1
-    failed = names[1][1:].rsplit(".", 2)[0]  # staged as .{name}.{random}.tmp
+    failed = names[1][1:].rsplit(".", 2)[0]  # staged as .{name}.{process}.tmp
     assert f"{failed}: the disk is full" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(feeds) == before

@@ -301,3 +301,32 @@ def test_temporary_files_of_a_killed_build_are_removed(
     assert build(built, castcal).exit_code == 0
     assert not any(path.exists() for path in leftovers)
     assert all(path.read_bytes() == b"half a file" for path in kept)
+
+
+def test_a_temporary_name_already_taken_is_left_alone(tmp_path: Path) -> None:
+    """The writer names a temp file for its file and its process; where that name is taken
+    (a killed process of the same number, another machine on a shared disk), it takes the
+    next free one and never writes into the other's. The file it publishes has the mode a
+    new file gets: 0666 less the umask, readable by a web server."""
+    from castcal import output
+
+    dest = tmp_path / "podcast.xml"
+    taken = [
+        tmp_path / f".podcast.xml.{os.getpid()}.tmp",
+        tmp_path / f".podcast.xml.{os.getpid()}-1.tmp",
+    ]
+    for path in taken:
+        path.write_bytes(b"someone else's")
+    umask = os.umask(0o027)
+    try:
+        output.replace(dest, b"<rss/>")
+        output.replace(tmp_path / "new" / "folder" / "file", b"made with its folders")
+    finally:
+        os.umask(umask)
+    assert dest.read_bytes() == b"<rss/>"
+    assert all(path.read_bytes() == b"someone else's" for path in taken)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["new", "podcast.xml", *(p.name for p in taken)]
+    )
+    assert dest.stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "new/folder/file").read_bytes() == b"made with its folders"
