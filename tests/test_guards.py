@@ -191,11 +191,15 @@ def assert_valid(feeds: Path) -> None:
             assert (feeds / "events" / f"{key}.ics").is_file()
 
 
+# Kills the build, or one of its helper processes, at the n-th call of an os function
+# (counted in each process: a helper starts with the count its build had).
 KILLER = """
 import os, signal, sys
-target, when, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-original, calls = getattr(os, target), [0]
+who, target, when, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+original, calls, build = getattr(os, target), [0], os.getpid()
 def hooked(*args, **kwargs):
+    if (os.getpid() == build) != (who == "build"):
+        return original(*args, **kwargs)
     calls[0] += 1
     if calls[0] == n and when == "before":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -208,7 +212,7 @@ if target == "sync":  # the path of a build with many changed files: one sync fo
     import castcal.output
     castcal.output.ONE_SYNC_FROM = 0
 from castcal.cli import cli
-cli(sys.argv[4:])
+cli(sys.argv[5:])
 """
 
 KILL_POINTS = (
@@ -249,6 +253,7 @@ def test_a_build_killed_at_any_moment_leaves_valid_output(
                 sys.executable,
                 "-c",
                 KILLER,
+                "build",
                 target,
                 when,
                 str(n),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +48,7 @@ class Options:
     offline: bool = False
     client: httpx.Client | None = None  # tests hand in one bound to their server
     progress: Progress = field(default=lambda count: nullcontext(None))
+    jobs: int | None = None  # processes making audio at once; None: one per core
 
 
 def load(config_path: Path, options: Options, *, strict: bool = False) -> Project:
@@ -199,11 +200,13 @@ def _write(
         else:
             facts = plan.Published()
             parts = state.Parts(project.root)
+            share = _share(project, out_dir, outputs, planned_segments, options.jobs)
+            numbers = share.claims if share is not None else None
             items = plan.outputs(
-                project, revisions, now, guids, facts, parts, planned_segments, outputs
+                project, revisions, now, guids, facts, parts, planned_segments, outputs, numbers
             )
             try:
-                result = output.write_planned(out_dir, items, outputs, facts)
+                result = output.write_planned(out_dir, items, outputs, facts, share)
             except BaseException:
                 outputs.save()  # the records of what was written before it failed
                 raise
@@ -214,3 +217,29 @@ def _write(
                 outputs.forget(sorted(set(outputs.entries) - built))
             outputs.save(whole)
     return BuildResult(project, out_dir, result.written, result.unchanged)
+
+
+def _share(
+    project: Project,
+    out_dir: Path,
+    outputs: state.Outputs,
+    planned_segments: list[segments.Planned],
+    jobs: int | None,
+) -> output.Share | None:
+    """Helper processes for a build with many episodes' audio to make (see helpers.py)."""
+    from castcal import helpers
+
+    if jobs == 1 or len(project.episodes) < helpers.FEWEST_EPISODES or not helpers.can_fork():
+        return None
+    limit = helpers.FEWEST_EPISODES * helpers.cores()
+    count = helpers.how_many(jobs, plan.audio_to_make(project, outputs, limit))
+    if not count:
+        return None
+    claims = helpers.Claims(len(project.episodes))
+
+    def work(numbers: Iterator[int]) -> output.HelperResult:
+        mine = plan.Published()
+        items = plan.audio(project, numbers, mine, outputs, planned_segments)
+        return output.make_elsewhere(out_dir, items, outputs, mine)
+
+    return output.Share(count, claims, work)

@@ -51,10 +51,10 @@ def _progress(count: int) -> Iterator[Callable[[int], None] | None]:
         yield lambda done: bar.advance(task, done)
 
 
-def _options(offline: bool) -> Options:
+def _options(offline: bool, jobs: int | None = None) -> Options:
     from castcal.build import Options
 
-    return Options(offline=offline, progress=_progress)
+    return Options(offline=offline, progress=_progress, jobs=jobs)
 
 
 config_option = click.option(
@@ -125,6 +125,13 @@ def cli() -> None:
     help="Also guard against the manifest.json published at URL (for a fresh checkout).",
 )
 @click.option("--publish", "then_publish", is_flag=True, help="Publish after a successful build.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Processes making audio files at once (default: one per CPU; 1: none besides the "
+    "build). Only builds with audio to make for many episodes start more.",
+)
 def build(
     config_path: Path,
     offline: bool,
@@ -135,6 +142,7 @@ def build(
     allow_removal: bool,
     guard_url: str | None,
     then_publish: bool,
+    jobs: int | None,
 ) -> None:
     """Build the feeds from config.toml, episodes/ and events/."""
     from castcal.build import build as run_build
@@ -147,7 +155,7 @@ def build(
             strict=strict,
             allow_removal=allow_removal,
             guard_url=guard_url,
-            options=_options(offline),
+            options=_options(offline, jobs),
         )
     except CastcalError as error:
         _fail(error)

@@ -45,6 +45,9 @@ class ContentError(CastcalError):
             self.exit_code = RemoteError.exit_code  # only the network failed
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[ContentError], tuple[list[Problem]]]:
+        return type(self), (self.problems,)  # pickled with its problems, as a helper sends it
+
 
 class OutputError(CastcalError):
     """The output folder cannot be written."""

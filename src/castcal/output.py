@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from castcal.errors import LockedError, OutputError
 
 if TYPE_CHECKING:
+    from castcal.helpers import Claims, Helper
     from castcal.plan import Planned, Published
     from castcal.state import Outputs, Print
 
@@ -124,8 +125,77 @@ def _stage(dest: Path, data: Data | Writer) -> Path:
     return tmp
 
 
-def write_planned(
+Staged = tuple[str, str, "Print", dict[str, Any]]  # temp file, output, fingerprint, facts
+
+
+@dataclass
+class Made:
+    """Planned outputs rendered, before any is renamed into place. Only names and facts,
+    not the planned outputs (whose renderers hold on to models): memory stays small with
+    tens of thousands of files."""
+
+    staged: list[Staged] = field(default_factory=list)
+    # Rendered to the bytes already in place: the output, its fingerprint and facts.
+    unchanged: list[tuple[str, Print, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Share:
+    """Helper processes to start for a build: how many, the episode numbers they share
+    with it, and the work each does with the numbers it takes (``make_elsewhere``)."""
+
+    helpers: int
+    claims: Claims
+    work: Callable[[Iterator[int]], HelperResult]
+
+
+# What a helper made: its outputs, then the lengths, durations and kept outputs it found.
+HelperResult = tuple[Made, dict[str, int], dict[str, float], list[str]]
+
+
+def _make(
+    out_dir: Path, items: Iterable[Planned], state: Outputs, published: Published, made: Made
+) -> None:
+    """Render and stage ``items``, in order, into ``made``; their facts into ``published``."""
+    for item in items:
+        if state.fresh(item.name, item.fingerprint):
+            published.keep(item.name, state)
+            continue
+        data, extra = item.produce()
+        dest = out_dir / item.name
+        published.lengths[item.name] = len(data)
+        if "duration" in extra:
+            published.durations[item.name] = float(extra["duration"])
+        if _same(dest, data):
+            made.unchanged.append((item.name, item.fingerprint, extra))
+            continue
+        try:
+            tmp = _stage(dest, data).name
+        except OSError as exc:
+            raise _output_error(dest, exc) from exc
+        made.staged.append((tmp, item.name, item.fingerprint, extra))
+
+
+def make_elsewhere(
     out_dir: Path, items: Iterable[Planned], state: Outputs, published: Published
+) -> HelperResult:
+    """What a helper process does: render and stage ``items`` for the build that forked
+    it, which renames them into place. If it fails, it removes what it staged."""
+    made = Made()
+    try:
+        _make(out_dir, items, state, published, made)
+    except BaseException:
+        _unlink_staged(out_dir, made.staged)
+        raise
+    return made, published.lengths, published.durations, published.kept
+
+
+def write_planned(
+    out_dir: Path,
+    items: Iterable[Planned],
+    state: Outputs,
+    published: Published,
+    share: Share | None = None,
 ) -> WriteResult:
     """Write the planned outputs, in their order, all or nothing.
 
@@ -134,47 +204,31 @@ def write_planned(
     written. The others are staged in temporary files, made durable (with one sync when
     there are many, not a thousand fsyncs), then renamed into place in order, the
     manifest last; a failure before the renames leaves every old file as it was. Lengths
-    and durations go into ``published``.
+    and durations go into ``published``. With ``share``, helper processes make some of
+    the audio meanwhile (``published.settle`` waits for them); what they staged is renamed
+    here, in the order the plan settled it.
     """
-    result = WriteResult()
-    # Only names and facts are kept for the renames, not the planned outputs (whose
-    # renderers hold on to models): memory stays small with tens of thousands of files.
-    # The temp file's own name, the output's name, its fingerprint and facts.
-    staged: list[tuple[str, str, Print, dict[str, Any]]] = []
+    result, made = WriteResult(), Made()
     renamed = 0
+    team = _Team(out_dir, state, published, made, share)
     try:
-        for item in items:
-            if state.fresh(item.name, item.fingerprint):
-                published.keep(item.name, state)
-                continue
-            data, extra = item.produce()
-            dest = out_dir / item.name
-            published.lengths[item.name] = len(data)
-            if "duration" in extra:
-                published.durations[item.name] = float(extra["duration"])
-            if _same(dest, data):
-                state.record(item.name, item.fingerprint, extra)
-                result.unchanged.append(item.name)
-                continue
-            try:
-                tmp = _stage(dest, data).name
-            except OSError as exc:
-                raise _output_error(dest, exc) from exc
-            staged.append((tmp, item.name, item.fingerprint, extra))
+        team.start()
+        _make(out_dir, items, state, published, made)
+        published.settle()
         result.unchanged += published.kept  # as found: by the plan, or above
         # Every staged file durable before any of them is renamed into place. For many
         # files, one sync first, after which each fsync is cheap (and reports a failed
         # write); a few are fsynced one by one, as a sync would also flush everything else
         # waiting to be written, the caches included.
-        if len(staged) > ONE_SYNC_FROM:
+        if len(made.staged) > ONE_SYNC_FROM:
             os.sync()
-        for tmp, name, _, _ in staged:
+        for tmp, name, _, _ in made.staged:
             try:
                 _fsync(Path(_beside(out_dir, name, tmp)))
             except OSError as exc:
                 raise _output_error(out_dir / name, exc) from exc
         folders = set()
-        for tmp, name, print_, extra in staged:
+        for tmp, name, print_, extra in made.staged:
             dest = out_dir / name
             try:
                 os.replace(_beside(out_dir, name, tmp), dest)  # noqa: PTH105 (as above)
@@ -187,10 +241,79 @@ def write_planned(
         for folder in sorted(folders):
             _fsync(folder)
     finally:
-        for tmp, name, _, _ in staged[renamed:]:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(_beside(out_dir, name, tmp))  # noqa: PTH108 (names kept as strings)
+        team.stop()
+        for name, print_, extra in made.unchanged:  # what was found as it would be written
+            with contextlib.suppress(OSError):
+                state.record(name, print_, extra)
+        _unlink_staged(out_dir, made.staged[renamed:])
+    result.unchanged += [name for name, _, _ in made.unchanged]
     return result
+
+
+class _Team:
+    """The helper processes of one write_planned, if it has any: started, waited for
+    when the plan settles, stopped and cleaned up after if the build fails."""
+
+    def __init__(
+        self, out_dir: Path, state: Outputs, published: Published, made: Made, share: Share | None
+    ) -> None:
+        self.out_dir, self.state, self.published, self.made = out_dir, state, published, made
+        self.share = share
+        self.helpers: list[Helper] = []
+        self.lost: list[int] = []  # helpers that ended without a word: their temp files
+
+    def start(self) -> None:
+        if self.share is None:
+            return
+        from castcal.helpers import Helper
+
+        self.published.pending.append(self.gather)
+        for _ in range(self.share.helpers):
+            self.helpers.append(Helper(self.share.claims, self.share.work))
+
+    def gather(self) -> None:
+        """Wait for every helper; take in what it made. A helper's failure stops the
+        others after the episode each has, and is raised once all are in."""
+        failure: BaseException | None = None
+        while self.helpers:
+            helper = self.helpers.pop(0)
+            try:
+                theirs, lengths, durations, kept = helper.result()
+            except BaseException as exc:
+                if failure is None:
+                    failure = exc
+                    assert self.share is not None
+                    self.share.claims.stop()
+                if not helper.reported:
+                    self.lost.append(helper.pid)
+                continue
+            self.made.staged += theirs.staged
+            self.made.unchanged += theirs.unchanged
+            self.published.lengths.update(lengths)
+            self.published.durations.update(durations)
+            for name in kept:
+                self.published.keep(name, self.state)
+        if failure is not None:
+            raise failure
+
+    def stop(self) -> None:
+        """After the build, or its failure: no helper left running, none of their temp
+        files left behind."""
+        if self.share is None:
+            return
+        if self.helpers:  # the build failed before it settled
+            self.share.claims.stop()
+            with contextlib.suppress(BaseException):
+                self.gather()
+        self.share.claims.close()
+        if self.lost:
+            clean_temporary(self.out_dir, made_by=set(self.lost))
+
+
+def _unlink_staged(out_dir: Path, staged: list[Staged]) -> None:
+    for tmp, name, _, _ in staged:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(_beside(out_dir, name, tmp))  # noqa: PTH108 (names kept as strings)
 
 
 def _beside(out_dir: Path, name: str, tmp: str) -> str:
@@ -223,20 +346,28 @@ def prune(out_dir: Path, keep: set[str]) -> list[str]:
     return removed
 
 
-def _temporary(name: str) -> bool:
-    return name.startswith(".") and name.endswith(".tmp")  # as _stage names them
+def _temporary(name: str, made_by: set[int] | None = None) -> bool:
+    """A temp file as _create names it: .{name}.{process}.tmp or .{name}.{process}-{n}.tmp;
+    with ``made_by``, one of those processes' only."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return False
+    if made_by is None:
+        return True
+    process = name[: -len(".tmp")].rsplit(".", 1)[-1].split("-")[0]
+    return process.isdigit() and int(process) in made_by
 
 
-def clean_temporary(out_dir: Path) -> None:
-    """Remove temporary files a killed build left behind (never a published file). Every
-    build looks, through thousands of files: os.scandir, and no Path for each."""
+def clean_temporary(out_dir: Path, made_by: set[int] | None = None) -> None:
+    """Remove temporary files a killed build left behind (never a published file); with
+    ``made_by``, only those of these processes (helpers that were stopped). Every build
+    looks, through thousands of files: os.scandir, and no Path for each."""
     folders = [str(out_dir)]
     while folders:
         with os.scandir(folders.pop()) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(entry.path)
-                elif _temporary(entry.name) and entry.is_file(follow_symlinks=False):
+                elif _temporary(entry.name, made_by) and entry.is_file(follow_symlinks=False):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)  # noqa: PTH108 (a name from scandir)
 

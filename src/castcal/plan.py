@@ -7,7 +7,7 @@ needs them: a build with nothing changed never loads them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
@@ -39,6 +39,8 @@ class Published:
     lengths: dict[str, int] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)  # outputs found as the last build left them
+    # What to wait for before the facts are all in: files that helper processes make.
+    pending: list[Callable[[], None]] = field(default_factory=list)
 
     def keep(self, name: str, records: Outputs) -> None:
         """``name`` stays as the last build wrote it: its facts are those recorded."""
@@ -47,6 +49,19 @@ class Published:
         if "duration" in extra:
             self.durations[name] = float(extra["duration"])
         self.kept.append(name)
+
+    def settle(self) -> None:
+        """Wait for the files made elsewhere (by helper processes): then their facts are in."""
+        while self.pending:
+            self.pending.pop(0)()
+
+
+def _kept(records: Outputs | None, published: Published, name: str, print_: Print) -> bool:
+    """True for a file left as the last build made it from these inputs: kept."""
+    if records is None or not records.fresh(name, print_):
+        return False
+    published.keep(name, records)
+    return True
 
 
 def _tag_print(project: Project) -> str:
@@ -76,6 +91,85 @@ def _tagged(
     return produce
 
 
+def _episode_segments(
+    project: Project, planned_segments: list[segments.Planned] | None
+) -> dict[str, list[segments.Planned]]:
+    by_episode: dict[str, list[segments.Planned]] = {}
+    for planned in segments.plan(project) if planned_segments is None else planned_segments:
+        by_episode.setdefault(planned.episode.id, []).append(planned)
+    return by_episode
+
+
+def _audio_files(
+    project: Project, episode: Episode, planned: list[segments.Planned], tag_print: str
+) -> Iterator[tuple[str, Print, Media | segments.Planned]]:
+    """The audio files published for ``episode``, each with its fingerprint: made from the
+    episode and what tag_print covers, those two fingerprints side by side (no hashing, no
+    new strings: tens of thousands are kept in the output records). Its tagged copies, then
+    the segments cut from the same MP3, which the disk has just read (an hour is 57 MB; a
+    thousand do not stay cached until a second pass)."""
+    for item in (episode.audio, *episode.alternates):
+        path = layout.media(episode, item)
+        if path is not None:
+            yield path, ("audio", tag_print, episode.fingerprint, item.source), item
+    for segment in planned:
+        where = segments.target(segment)
+        if where is not None:
+            yield where[0], ("segment", tag_print, episode.fingerprint, segment.kind), segment
+
+
+def audio_to_make(project: Project, records: Outputs, limit: int) -> int:
+    """How many episodes (``limit`` at most) have a tagged copy whose record says it must be
+    made again: a quick guess at a build's audio work, from the records alone (no file is
+    looked at; a copy's segments are made from the same inputs)."""
+    tag_print, entries, count = _tag_print(project), records.entries, 0
+    for episode in project.episodes:
+        name = layout.media(episode, episode.audio)
+        if name is None:
+            continue
+        entry = entries.get(name)
+        if entry is None or entry[0] != (
+            "audio",
+            tag_print,
+            episode.fingerprint,
+            episode.audio.source,
+        ):
+            count += 1
+            if count >= limit:
+                break
+    return count
+
+
+def audio(
+    project: Project,
+    numbers: Iterable[int],
+    published: Published,
+    records: Outputs | None = None,
+    planned_segments: list[segments.Planned] | None = None,
+) -> Iterator[Planned]:
+    """The published audio files of the episodes with these numbers (their places in
+    ``project.episodes``), episode by episode: each one's tagged copies, then its segments.
+    With ``records``, a file still as it was made from the same inputs is only kept. A
+    helper process makes those of the episodes it takes (see helpers.py)."""
+    tag_print, by_episode = _tag_print(project), _episode_segments(project, planned_segments)
+    cuts: dict[str, Any] = {}
+    for number in numbers:
+        episode = project.episodes[number]
+        files = _audio_files(project, episode, by_episode.get(episode.id, []), tag_print)
+        for name, print_, source in files:
+            if _kept(records, published, name, print_):
+                continue
+            if isinstance(source, segments.Planned):
+
+                def cut(planned: segments.Planned = source) -> tuple[bytes, dict[str, Any]]:
+                    data, duration = segments.render(project, planned, cuts)
+                    return data, {"duration": duration}
+
+                yield Planned(name, print_, cut)
+            else:
+                yield Planned(name, print_, _tagged(project, episode, source))
+
+
 def outputs(
     project: Project,
     revisions: dict[str, manifest.Revision],
@@ -85,56 +179,26 @@ def outputs(
     parts: Parts | None = None,
     planned_segments: list[segments.Planned] | None = None,
     records: Outputs | None = None,
+    numbers: Iterable[int] | None = None,
 ) -> Iterator[Planned]:
-    """Every output in the order written: the files a feed points at, then the feeds and
+    """Every output in the order written: the files a feed points at (the cover, chapters,
+    transcripts, the meetings' own calendars, then the audio), then the feeds and
     calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
     need the lengths of the audio written before them. With ``records`` (of the last
     build), an episode's or meeting's file still as it was made from the same inputs is
     not planned at all, only kept (``published.kept``): thousands are, in a build after
-    one change."""
+    one change. ``numbers``: the episodes whose audio this process makes, when helper
+    processes make the others' (``published.settle`` waits for them); all by default."""
     show = project.config.podcast
     tag_print = _tag_print(project)
     cover = project.cover
     yield Planned(layout.cover(project), fingerprint("cover", cover.name), lambda: (cover.data, {}))
 
     def kept(name: str, print_: Print) -> bool:
-        """True for a file left as the last build made it from these inputs: kept."""
-        if records is None or not records.fresh(name, print_):
-            return False
-        published.keep(name, records)
-        return True
+        return _kept(records, published, name, print_)
 
-    cuts: dict[str, Any] = {}
     if planned_segments is None:
         planned_segments = segments.plan(project)
-    episode_segments: dict[str, list[segments.Planned]] = {}
-    for planned in planned_segments:
-        episode_segments.setdefault(planned.episode.id, []).append(planned)
-    # An episode's files are made from the episode and what tag_print covers: their
-    # fingerprints are those two fingerprints side by side (no hashing, no new strings:
-    # tens of thousands of them are kept in the output records). Episode by episode: its
-    # tagged copy, then the segments cut from the same MP3, which the disk has just read
-    # (an hour is 57 MB; a thousand do not stay cached until a second pass).
-    for episode in project.episodes:
-        for item in (episode.audio, *episode.alternates):
-            path = layout.media(episode, item)
-            if path is not None:
-                print_: Print = ("audio", tag_print, episode.fingerprint, item.source)
-                if not kept(path, print_):
-                    yield Planned(path, print_, _tagged(project, episode, item))
-        for planned in episode_segments.get(episode.id, ()):
-            where = segments.target(planned)
-            if where is None:
-                continue
-            print_ = ("segment", tag_print, planned.episode.fingerprint, planned.kind)
-            if kept(where[0], print_):
-                continue
-
-            def cut(planned: segments.Planned = planned) -> tuple[bytes, dict[str, Any]]:
-                data, duration = segments.render(project, planned, cuts)
-                return data, {"duration": duration}
-
-            yield Planned(where[0], print_, cut)
     for episode in project.episodes:
 
         def json_chapters(episode: Episode = episode) -> tuple[bytes, dict[str, Any]]:
@@ -142,7 +206,7 @@ def outputs(
 
             return render(show, episode), {}
 
-        print_ = ("chapters", tag_print, episode.fingerprint)
+        print_: Print = ("chapters", tag_print, episode.fingerprint)
         if not kept(layout.chapters(episode), print_):
             yield Planned(layout.chapters(episode), print_, json_chapters)
         if episode.transcript is not None:
@@ -177,6 +241,13 @@ def outputs(
             return ics.single(project, event, revision, vevents[key]), {}
 
         yield Planned(layout.event(event), event_print, single)
+
+    # The audio last of the files the feeds point at: helper processes, when there are any,
+    # make theirs meanwhile.
+    everyone = range(len(project.episodes))
+    yield from audio(project, everyone if numbers is None else numbers, published, records,
+                     planned_segments)  # fmt: skip
+    published.settle()
 
     # repr, not JSON: the meetings' prints hold times, which JSON would hand back one by one.
     meetings = repr(tuple(event_prints.values()))

@@ -1,0 +1,262 @@
+"""A build with many episodes' audio to make uses every core: helper processes make part of
+the audio. What is published is the same, byte for byte, as one process makes it; a helper
+that fails or dies, or a build that fails while its helpers work, publishes nothing and
+leaves no temporary file and no process behind."""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from castcal import helpers
+from castcal.output import LOCK_NAME
+from tests.conftest import Run, snapshot
+from tests.test_guards import KILLER, assert_valid
+
+COPIES = 10  # with the sample's two: more episodes than a helper is started for
+SOURCE = "hva-er-endringsledelse"
+
+pytestmark = pytest.mark.skipif(not helpers.can_fork(), reason="helpers need fork (Linux)")
+
+
+@pytest.fixture
+def many(project: Path) -> Path:
+    """The sample project with ten more episodes, copies of its first one."""
+    source = project / "episodes" / SOURCE
+    text = (source / "episode.toml").read_text("utf-8")
+    for number in range(COPIES):
+        folder = project / "episodes" / f"kopi-{number:02d}"
+        shutil.copytree(source, folder)
+        copy = text.replace("number = 1", f"number = {10 + number}", 1)
+        copy = copy.replace("published = 2017-03-01", f"published = 2018-01-{number + 1:02d}", 1)
+        copy = copy.replace("Hva er endringsledelse?", f"Kopi {number}", 1)
+        (folder / "episode.toml").write_text(copy, "utf-8")
+    assert len(list((project / "episodes").iterdir())) >= helpers.FEWEST_EPISODES
+    return project
+
+
+class Staging:
+    """Which process staged each file: the build's own, or a helper (logged to a file, as
+    a helper's memory is its own)."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def made(self, out: Path) -> dict[str, int]:
+        """The files staged in ``out``, each with the process that staged it."""
+        made: dict[str, int] = {}
+        for line in self.log.read_text().splitlines() if self.log.exists() else []:
+            pid, path = line.split(" ", 1)
+            if not Path(path).is_relative_to(out):
+                continue  # a cache, not an output
+            name = Path(path).relative_to(out).as_posix()
+            assert name not in made, f"{name} staged twice"
+            made[name] = int(pid)
+        return made
+
+    def clear(self) -> None:
+        self.log.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staging:
+    from castcal import output
+
+    log, original = tmp_path / "staged.log", output._stage
+
+    def logged(dest: Path, data: output.Data | output.Writer) -> Path:
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {dest}\n")
+        return original(dest, data)
+
+    monkeypatch.setattr(output, "_stage", logged)
+    return Staging(log)
+
+
+def build(project: Path, castcal: Callable[..., Run], *args: str | Path) -> Run:
+    return castcal("build", "--config", project / "config.toml", *args)
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {name: digest for name, (digest, _) in snapshot(folder).items()}
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+def assert_no_helper_left(feeds: Path) -> None:
+    """A helper holds the build's lock while it lives: the lock is free once all are gone."""
+    lock = FileLock(feeds / LOCK_NAME, timeout=0)
+    lock.acquire()
+    lock.release()
+
+
+def test_helpers_publish_what_one_process_makes(
+    many: Path, tmp_path: Path, castcal: Callable[..., Run], staging: Staging
+) -> None:
+    assert build(many, castcal, "--jobs", "1", "--out", tmp_path / "one").exit_code == 0
+    alone = staging.made(tmp_path / "one")
+    assert set(alone.values()) == {os.getpid()}
+    shutil.rmtree(many / ".castcal-cache")  # the second build as cold as the first
+    staging.clear()
+
+    result = build(many, castcal, "--jobs", "2", "--out", tmp_path / "two")
+    assert result.exit_code == 0, result.stderr
+    together = staging.made(tmp_path / "two")
+    assert together.keys() == alone.keys()  # every file, each staged once
+    helped = {name for name, pid in together.items() if pid != os.getpid()}
+    assert helped and all(name.startswith("audio/") for name in helped)
+    # Whole episodes: a helper makes an episode's tagged copy and its segment cuts.
+    for name in helped:
+        episode = re.sub(r"-(endringspraten|endringsnemda)$", "", Path(name).stem)
+        assert f"audio/{episode}.mp3" in helped and f"audio/{episode}-endringsnemda.mp3" in helped
+    assert hashes(tmp_path / "one") == hashes(tmp_path / "two")
+    assert temp_files(tmp_path / "two") == []
+    assert_no_helper_left(tmp_path / "two")
+
+
+def test_a_build_with_little_audio_to_make_starts_no_helper(
+    many: Path, castcal: Callable[..., Run], staging: Staging
+) -> None:
+    assert build(many, castcal, "--jobs", "2").exit_code == 0
+    staging.clear()
+    (many / "episodes" / SOURCE / "notes.md").write_text("Nye notater.\n")
+    (many / "feeds" / "audio" / "kopi-03.mp3").unlink()
+    result = build(many, castcal, "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    made = staging.made(many / "feeds")
+    assert "audio/kopi-03.mp3" in made and set(made.values()) == {os.getpid()}
+
+
+def test_jobs_must_be_a_positive_number(many: Path, castcal: Callable[..., Run]) -> None:
+    result = build(many, castcal, "--jobs", "0")
+    assert result.exit_code == 2 and "--jobs" in result.stderr
+
+
+def fail_in(monkeypatch: pytest.MonkeyPatch, helper: bool, folder: str, fault: str) -> None:
+    """Make the first write to a file staged in ``folder``, by a helper or by the build
+    itself, fail as on a full disk (``fault="full"``) or kill the process writing it."""
+    original, build_pid = os.write, os.getpid()
+
+    def write(fd: int, data: bytes) -> int:
+        target = Path(f"/proc/self/fd/{fd}").readlink()
+        in_helper = os.getpid() != build_pid
+        if target.name.endswith(".tmp") and target.parent.name == folder and in_helper == helper:
+            if fault == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return original(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+@pytest.fixture
+def rebuilt(many: Path, castcal: Callable[..., Run]) -> Iterator[tuple[Path, dict[str, str]]]:
+    """The project built once, then changed so that every episode's audio is made again
+    (the show's author is in every file's tags), with the published files as they were."""
+    assert build(many, castcal, "--jobs", "1").exit_code == 0
+    config = many / "config.toml"
+    text = config.read_text("utf-8")
+    author = re.search(r'(?m)^author = "(.*)"$', text)
+    assert author is not None
+    config.write_text(text.replace(author[0], f'author = "{author[1]} og venner"', 1))
+    yield many, hashes(many / "feeds")
+
+
+@pytest.mark.parametrize("fault", ["full", "kill"])
+def test_a_helper_that_fails_publishes_nothing(
+    rebuilt: tuple[Path, dict[str, str]],
+    castcal: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+    fault: str,
+) -> None:
+    project, before = rebuilt
+    fail_in(monkeypatch, helper=True, folder="audio", fault=fault)
+    result = build(project, castcal, "--jobs", "2")
+    assert result.exit_code == 1
+    if fault == "full":
+        assert re.search(r"feeds/audio/[^:]+: the disk is full", result.stderr), result.stderr
+    else:
+        assert "a helper process making audio files was stopped by signal 9 (SIGKILL)" in (
+            result.stderr
+        )
+    assert "Traceback" not in result.stderr
+    assert hashes(project / "feeds") == before
+    assert temp_files(project / "feeds") == []
+    assert_no_helper_left(project / "feeds")
+    monkeypatch.undo()
+    assert build(project, castcal, "--jobs", "2").exit_code == 0
+    assert_valid(project / "feeds")
+
+
+def test_a_build_that_fails_while_helpers_work_stops_them(
+    rebuilt: tuple[Path, dict[str, str]],
+    castcal: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The build's own write fails (a meeting's calendar, staged while the helpers make
+    audio): the helpers stop after the episode they have, and what they staged goes."""
+    project, before = rebuilt
+    meeting = project / "events" / "2017-05-24-ny-digital-hverdag.toml"
+    meeting.write_text(
+        meeting.read_text("utf-8").replace("start = 2017-05-24", "start = 2017-05-31")
+    )
+    fail_in(monkeypatch, helper=False, folder="events", fault="full")
+    result = build(project, castcal, "--jobs", "2")
+    assert result.exit_code == 1 and "feeds/events/" in result.stderr, result.stderr
+    assert hashes(project / "feeds") == before
+    assert temp_files(project / "feeds") == []
+    assert_no_helper_left(project / "feeds")
+
+
+def test_a_build_with_helpers_killed_at_any_moment_leaves_valid_output(
+    rebuilt: tuple[Path, dict[str, str]], tmp_path: Path, castcal: Callable[..., Run]
+) -> None:
+    """The build or a helper killed while staging, syncing or renaming: the output stays
+    valid, and the next build publishes what an unbroken one would."""
+    project, _ = rebuilt
+    old = tmp_path / "old-feeds"
+    shutil.copytree(project / "feeds", old)
+    reference = tmp_path / "reference"
+    shutil.copytree(project, reference, ignore=shutil.ignore_patterns(".castcal-cache"))
+    assert build(reference, castcal, "--jobs", "1").exit_code == 0
+    expected = hashes(reference / "feeds")
+    points = [
+        *(("build", "write", "before", n) for n in (1, 4)),  # while it stages
+        ("build", "sync", "before", 1), ("build", "sync", "after", 1),
+        ("build", "replace", "before", 3), ("build", "replace", "after", 30),
+        *(("helper", "write", when, n) for when in ("before", "after") for n in (1, 7)),
+    ]  # fmt: skip
+    for who, target, when, n in points:
+        shutil.rmtree(project / "feeds")
+        shutil.copytree(old, project / "feeds")
+        command = [sys.executable, "-c", KILLER, who, target, when, str(n)]
+        run = subprocess.run(
+            [*command, "build", "--jobs", "2", "--config", str(project / "config.toml")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if who == "helper":  # the build says so, and publishes nothing
+            assert run.returncode == 1, run.stderr
+            assert "a helper process making audio files was stopped by signal 9" in run.stderr
+            assert hashes(project / "feeds") == hashes(old)
+            assert temp_files(project / "feeds") == []
+        else:
+            assert run.returncode == -9, run.stderr
+        assert_valid(project / "feeds")
+        again = build(project, castcal, "--jobs", "2", "--wait", "60")
+        assert again.exit_code == 0, again.stderr
+        assert hashes(project / "feeds") == expected
+        assert temp_files(project / "feeds") == []
