@@ -6,6 +6,7 @@ leaves no temporary file and no process behind."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import pytest
 from filelock import FileLock
 
 from castcal import helpers
+from castcal.models import AudioFacts
 from castcal.output import LOCK_NAME
 from tests.conftest import Run, snapshot
 from tests.test_guards import KILLER, assert_valid
@@ -260,3 +262,87 @@ def test_a_build_with_helpers_killed_at_any_moment_leaves_valid_output(
         assert again.exit_code == 0, again.stderr
         assert hashes(project / "feeds") == expected
         assert temp_files(project / "feeds") == []
+
+
+@pytest.fixture
+def probed_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], dict[str, int]]:
+    """Which process probed each audio file, a helper or the build (logged to a file); and
+    helpers for as few as two files to probe, as the sample's are few."""
+    from castcal import audio
+
+    monkeypatch.setattr(helpers, "FEWEST_PROBES", 2)
+    log, original = tmp_path / "probed.log", audio.probe
+
+    def logged(path: Path) -> AudioFacts:
+        facts = original(path)
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {path.parent.name}/{path.name}\n")
+        return facts
+
+    monkeypatch.setattr(audio, "probe", logged)
+
+    def read() -> dict[str, int]:
+        lines = log.read_text().splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        probed = {name: int(pid) for pid, name in (line.split(" ", 1) for line in lines)}
+        assert len(probed) == len(lines), "a file probed twice"
+        return probed
+
+    return read
+
+
+def test_helpers_probe_new_audio_as_one_process_does(
+    many: Path, tmp_path: Path, castcal: Callable[..., Run], probed_by: Callable[[], dict[str, int]]
+) -> None:
+    assert build(many, castcal, "--jobs", "1", "--out", tmp_path / "one").exit_code == 0
+    alone = probed_by()
+    assert len(alone) == 2 + COPIES and set(alone.values()) == {os.getpid()}
+    facts = json.loads((many / ".castcal-cache" / "probes.json").read_text())["entries"]
+    shutil.rmtree(many / ".castcal-cache")
+
+    assert build(many, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
+    together = probed_by()
+    assert together.keys() == alone.keys()  # each file probed once
+    assert os.getpid() in together.values() and len(set(together.values())) == 2
+    again = json.loads((many / ".castcal-cache" / "probes.json").read_text())["entries"]
+    assert {k: v["facts"] for k, v in again.items()} == {k: v["facts"] for k, v in facts.items()}
+    assert hashes(tmp_path / "one") == hashes(tmp_path / "two")
+
+
+def test_a_file_a_helper_cannot_probe_is_reported_as_by_one_process(
+    many: Path, castcal: Callable[..., Run], probed_by: Callable[[], dict[str, int]]
+) -> None:
+    audio = many / "episodes" / "kopi-04" / "audio.mp3"
+    audio.write_bytes(audio.read_bytes()[:-50])
+    alone = build(many, castcal, "--jobs", "1")
+    assert alone.exit_code == 1 and "episodes/kopi-04/audio.mp3: audio:" in alone.stderr
+    assert "truncated" in alone.stderr
+    probed_by()
+    shutil.rmtree(many / ".castcal-cache", ignore_errors=True)  # none kept: the build failed
+    together = build(many, castcal, "--jobs", "2")
+    assert together.exit_code == 1
+    assert together.stderr == alone.stderr
+    assert len(set(probed_by().values())) == 2
+    assert not (many / "feeds").exists() or snapshot(many / "feeds") == {}
+
+
+def test_a_probing_helper_that_is_killed_fails_the_build(
+    many: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from castcal import audio
+
+    monkeypatch.setattr(helpers, "FEWEST_PROBES", 2)
+    original, build_pid = audio.probe, os.getpid()
+
+    def probe(path: Path) -> AudioFacts:
+        if os.getpid() != build_pid:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(path)
+
+    monkeypatch.setattr(audio, "probe", probe)
+    result = build(many, castcal, "--jobs", "2")
+    assert result.exit_code == 1
+    assert "a helper process probing audio files was stopped by signal 9 (SIGKILL)" in (
+        result.stderr
+    )
+    assert not (many / "feeds").exists() or snapshot(many / "feeds") == {}

@@ -73,7 +73,7 @@ def load(config_path: Path, options: Options, *, strict: bool = False) -> Projec
         return results
 
     probes, loaded = state.Probes(root), state.Loaded(root)
-    project = content.load(config_path, lookup, probes, loaded)
+    project = content.load(config_path, lookup, probes, loaded, options.jobs)
     probes.save()
     loaded.drop_except(
         {content.CONFIG_KEY}

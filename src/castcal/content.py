@@ -28,16 +28,18 @@ def load(
     remote: RemoteLookup | None = None,
     probes: Probes | None = None,
     loaded: Loaded | None = None,
+    jobs: int | None = 1,
 ) -> Project:
     """The whole project, or a ContentError naming every problem in it. ``remote`` looks
     up the facts of audio given as URLs; ``probes`` remembers the facts of local files and
-    ``loaded`` the episodes and meetings read before."""
+    ``loaded`` the episodes and meetings read before; ``jobs`` processes at once probe new
+    audio (None: one per core)."""
     root = config_path.parent
     found = Collector(root)
     config = _load_config(config_path, found, loaded)
     config_print = fingerprint(found.raw.get(config_path, b""))
     cover = _load_cover(root, config, found, probes) if config else None
-    episodes = load_episodes(root, config, found, remote, probes, loaded, config_print)
+    episodes = load_episodes(root, config, found, remote, probes, loaded, config_print, jobs)
     events = load_events(root, config, found, loaded, config_print)
     if found.problems or config is None or cover is None:
         raise ContentError(found.problems)

@@ -3,7 +3,8 @@ transcripts, with every problem collected against its file and field."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,9 @@ def load_episodes(
     probes: Probes | None = None,
     loaded: Loaded | None = None,
     config_print: str = "",
+    jobs: int | None = 1,
 ) -> list[Episode]:
+    """The episodes; ``jobs`` processes at once probe new audio (None: one per core)."""
     folder = root / "episodes"
     if not folder.is_dir():
         found.add(folder, "-", "the episodes/ folder is missing")
@@ -77,6 +80,8 @@ def load_episodes(
         draft = _read(path, config, found)
         if draft is not None:
             drafts.append(draft)
+    if probes is not None:
+        _probe_ahead(drafts, probes, jobs)
     urls = sorted(
         {s for d in drafts for _, s in d.sources() if is_url(s)}
         | {s for d in drafts for _, _, s in d.segment_sources() if is_url(s)}
@@ -98,6 +103,44 @@ def load_episodes(
     episodes.sort(key=lambda e: (e.meta.published, e.id))
     _check_unique(episodes, found)
     return episodes
+
+
+def _probe_key(folder: Path, source: str) -> str:
+    return f"{folder.parent.name}/{folder.name}/{source}"
+
+
+def _probe_ahead(drafts: list[_Draft], probes: Probes, jobs: int | None) -> None:
+    """Probe the drafts' new and changed local audio on every core, into ``probes``, when
+    there is much of it (a first build). A file that cannot be probed is left out: it is
+    probed again, and its problem reported, as its episode is finished."""
+    from castcal import helpers
+
+    if helpers.how_many(jobs, len(drafts), helpers.FEWEST_PROBES) == 0:
+        return
+    todo: list[tuple[str, Path]] = []
+    for draft in drafts:
+        sources = [s for _, s in draft.sources()] + [s for _, _, s in draft.segment_sources()]
+        for source in sources:
+            path = None if is_url(source) else inside(draft.folder, source)
+            key = _probe_key(draft.folder, source)
+            if path is not None and path.is_file() and probes.get(key, path) is None:
+                todo.append((key, path))
+    count = helpers.how_many(jobs, len(todo), helpers.FEWEST_PROBES)
+    if count == 0:
+        return
+    from castcal import audio
+
+    def work(numbers: Iterator[int]) -> list[tuple[int, dict[str, Any]]]:
+        facts = []
+        for number in numbers:
+            with contextlib.suppress(audio.AudioError):
+                facts.append((number, audio.probe(todo[number][1]).model_dump()))
+        return facts
+
+    for probed in helpers.together(len(todo), count, work, "probing audio files"):
+        for number, found in probed:
+            key, path = todo[number]
+            probes.put(key, path, found)
 
 
 def _all_media(episode: Episode) -> list[Media]:
@@ -251,7 +294,7 @@ def _media(
     if not path.is_file():
         found.add(draft.toml, field, f"{source!r} does not exist in {draft.folder.name}/")
         return None
-    key = f"{draft.folder.parent.name}/{draft.folder.name}/{source}"
+    key = _probe_key(draft.folder, source)
     cached = probes.get(key, path) if probes is not None else None
     if cached is not None:
         return Media(source=source, facts=AudioFacts(**cached))

@@ -1,12 +1,16 @@
-"""Helper processes for a build with many episodes' audio to make: the CPU-bound part of a
-first build (reading, cutting and tagging thousands of MP3s) on every core.
+"""Helper processes for a build with much audio to probe or make: the CPU-bound parts of a
+first build (walking, cutting and tagging thousands of MP3s) on every core.
 
-A helper is forked once the project is loaded. It takes episodes one at a time, from the
-same counter as the build itself, makes their published audio and stages it in temporary
-files as the one writer does, while the build makes the chapters and the meetings'
-calendars and then joins in. What a helper staged comes back to the build, which alone
-renames anything into place: a helper never publishes a file, and a build that fails
-removes what its helpers staged.
+Probing: while loading, helpers and the build take new audio files one at a time from a
+shared counter and probe them; the facts come back to the build's probe cache (a file that
+fails is probed again, and reported, as its episode is loaded).
+
+Making: once the project is loaded, helpers take episodes one at a time, from the same
+counter as the build itself, make their published audio and stage it in temporary files as
+the one writer does, while the build makes the chapters and the meetings' calendars and then
+joins in. What a helper staged comes back to the build, which alone renames anything into
+place: a helper never publishes a file, and a build that fails removes what its helpers
+staged.
 
 Only where fork is safe: not on Windows (no fork) nor macOS (system libraries with threads),
 and not in a process with threads of its own (``serve --watch``).
@@ -21,11 +25,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from castcal.errors import CastcalError, OutputError
 
+T = TypeVar("T")
 FEWEST_EPISODES = 8  # with less audio to make, a helper costs more than it saves
+FEWEST_PROBES = 32  # nor with fewer files to probe
 
 
 def cores() -> int:
@@ -39,13 +45,13 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
 
 
-def how_many(jobs: int | None, episodes_to_make: int) -> int:
-    """Helpers for a build of ``jobs`` processes at once (None: one per core) with audio to
-    make for ``episodes_to_make`` episodes."""
+def how_many(jobs: int | None, work: int, fewest: int = FEWEST_EPISODES) -> int:
+    """Helpers for ``work`` things to do (episodes, files) in ``jobs`` processes at once
+    (None: one per core), each helper with ``fewest`` or more."""
     wanted = (cores() if jobs is None else jobs) - 1
-    if wanted < 1 or episodes_to_make < FEWEST_EPISODES or not can_fork():
+    if wanted < 1 or work < fewest or not can_fork():
         return 0
-    return min(wanted, episodes_to_make // FEWEST_EPISODES)  # each with plenty to do
+    return min(wanted, work // fewest)
 
 
 class Claims:
@@ -86,36 +92,101 @@ class Claims:
 
 class Helper:
     """A forked process running ``work`` over the numbers it takes from ``claims``; what
-    ``work`` returns (or raises) comes back through a pipe."""
+    ``work`` returns (or raises) comes back through a pipe. ``task`` names its work in
+    messages; ``after`` is done once the helper has reported (the build no longer waits
+    for it, but for ``reap``)."""
 
-    def __init__(self, claims: Claims, work: Callable[[Iterator[int]], object]) -> None:
+    def __init__(
+        self,
+        claims: Claims,
+        work: Callable[[Iterator[int]], object],
+        task: str,
+        after: Callable[[], object] | None = None,
+    ) -> None:
+        self.task = task
         read, write = os.pipe()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the helper
             os.close(read)
-            _helper(claims, work, write, parent)
+            _helper(claims, work, write, parent, after)
         os.close(write)
         self.pid, self.pipe = pid, read
         self.reported = False  # whether it said how it went (else it was killed)
+        self.reaped = False
 
     def result(self) -> Any:
-        """What ``work`` returned, once the helper is done; raises what it raised."""
+        """What ``work`` returned, once the helper has reported; raises what it raised."""
         with os.fdopen(self.pipe, "rb") as pipe:
             data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
         try:
             kind, value = pickle.loads(data)
         except Exception:
-            raise OutputError(f"a helper process making audio files {_ended(status)}") from None
+            raise OutputError(f"a helper process {self.task} {self.reap()}") from None
         self.reported = True
         if kind == "raised":
             raise value
         return value
 
+    def reap(self) -> str:
+        """Wait for the helper's end (its ``after`` done); how it ended."""
+        if self.reaped:
+            return "ended"
+        _, status = os.waitpid(self.pid, 0)
+        self.reaped = True
+        return _ended(status)
+
+
+def start(
+    claims: Claims,
+    work: Callable[[Iterator[int]], object],
+    helpers: int,
+    task: str,
+    after: Callable[[], object] | None = None,
+) -> list[Helper]:
+    """Up to ``helpers`` helpers: fewer if the system has no more processes to give."""
+    team: list[Helper] = []
+    for _ in range(helpers):
+        try:
+            team.append(Helper(claims, work, task, after))
+        except OSError:  # EAGAIN, ENOMEM: the build does the rest itself
+            break
+    return team
+
+
+def together(count: int, helpers: int, work: Callable[[Iterator[int]], T], task: str) -> list[T]:
+    """``work`` done by this process and ``helpers`` forked ones, each number from 0 to
+    count - 1 taken by one of them: what each returned, this process's first. If one
+    fails, the others stop after the number they have, and the failure is raised."""
+    claims = Claims(count)
+    team: list[Helper] = []
+    results: list[T] = []
+    failure: BaseException | None = None
+    try:
+        team += start(claims, work, helpers, task)
+        results.append(work(iter(claims)))
+    except BaseException as exc:
+        failure = exc
+        claims.stop()
+    for helper in team:
+        try:
+            results.append(helper.result())
+        except BaseException as exc:
+            claims.stop()
+            failure = failure or exc
+        helper.reap()
+    claims.close()
+    if failure is not None:
+        raise failure
+    return results
+
 
 def _helper(
-    claims: Claims, work: Callable[[Iterator[int]], object], pipe: int, parent: int
+    claims: Claims,
+    work: Callable[[Iterator[int]], object],
+    pipe: int,
+    parent: int,
+    after: Callable[[], object] | None,
 ) -> None:
     """The helper's whole life; it never returns into the build's code."""
     code = 0
@@ -128,6 +199,9 @@ def _helper(
         view = memoryview(data)
         while view:
             view = view[os.write(pipe, view) :]
+        os.close(pipe)  # the build reads on
+        if after is not None and code == 0:
+            after()
     finally:
         os._exit(code)  # no atexit handlers, no buffers of the build's flushed twice
 

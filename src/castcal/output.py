@@ -259,17 +259,21 @@ class _Team:
     ) -> None:
         self.out_dir, self.state, self.published, self.made = out_dir, state, published, made
         self.share = share
-        self.helpers: list[Helper] = []
+        self.helpers: list[Helper] = []  # running
+        self.done: list[Helper] = []  # reported, maybe still syncing
         self.lost: list[int] = []  # helpers that ended without a word: their temp files
 
     def start(self) -> None:
         if self.share is None:
             return
-        from castcal.helpers import Helper
+        from castcal.helpers import start
 
         self.published.pending.append(self.gather)
-        for _ in range(self.share.helpers):
-            self.helpers.append(Helper(self.share.claims, self.share.work))
+        # Once it has reported, a helper starts writing out what was staged (os.sync): on
+        # another core, while this build renders the feeds and the page, not after.
+        self.helpers = start(
+            self.share.claims, self.share.work, self.share.helpers, "making audio files", os.sync
+        )
 
     def gather(self) -> None:
         """Wait for every helper; take in what it made. A helper's failure stops the
@@ -277,6 +281,7 @@ class _Team:
         failure: BaseException | None = None
         while self.helpers:
             helper = self.helpers.pop(0)
+            self.done.append(helper)
             try:
                 theirs, lengths, durations, kept = helper.result()
             except BaseException as exc:
@@ -305,6 +310,8 @@ class _Team:
             self.share.claims.stop()
             with contextlib.suppress(BaseException):
                 self.gather()
+        for helper in self.done:
+            helper.reap()
         self.share.claims.close()
         if self.lost:
             clean_temporary(self.out_dir, made_by=set(self.lost))
