@@ -118,7 +118,10 @@ def test_helpers_publish_what_one_process_makes(
     together = staging.made(tmp_path / "two")
     assert together.keys() == alone.keys()  # every file, each staged once
     helped = {name for name, pid in together.items() if pid != os.getpid()}
-    assert helped and all(name.startswith("audio/") for name in helped)
+    # Audio, and the page, made aside while the build made the feeds.
+    assert helped and all(n.startswith("audio/") or n == "index.html" for n in helped)
+    assert "index.html" in helped
+    helped.remove("index.html")
     # Whole episodes: a helper makes an episode's tagged copy and its segment cuts.
     for name in helped:
         episode = re.sub(r"-(endringspraten|endringsnemda)$", "", Path(name).stem)
@@ -138,7 +141,8 @@ def test_a_build_with_little_audio_to_make_starts_no_helper(
     result = build(many, castcal, "--jobs", "2")
     assert result.exit_code == 0, result.stderr
     made = staging.made(many / "feeds")
-    assert "audio/kopi-03.mp3" in made and set(made.values()) == {os.getpid()}
+    assert made["audio/kopi-03.mp3"] == os.getpid()
+    assert {pid for name, pid in made.items() if name != "index.html"} == {os.getpid()}
 
 
 def test_jobs_must_be_a_positive_number(many: Path, castcal: Callable[..., Run]) -> None:
@@ -346,3 +350,27 @@ def test_a_probing_helper_that_is_killed_fails_the_build(
         result.stderr
     )
     assert not (many / "feeds").exists() or snapshot(many / "feeds") == {}
+
+
+@pytest.mark.parametrize("fault", ["full", "kill"])
+def test_a_helper_making_the_page_aside_that_fails_publishes_nothing(
+    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """The page is made by a helper while the build makes the feeds: if that helper fails,
+    the build does, and no file changes, the feeds included."""
+    assert build(project, castcal, "--jobs", "2").exit_code == 0
+    before = hashes(project / "feeds")
+    (project / "episodes" / SOURCE / "notes.md").write_text("Nye notater.\n")
+    fail_in(monkeypatch, helper=True, folder="feeds", fault=fault)
+    result = build(project, castcal, "--jobs", "2")
+    assert result.exit_code == 1
+    if fault == "full":
+        assert "feeds/index.html: the disk is full" in result.stderr, result.stderr
+    else:
+        assert "a helper process making index.html was stopped by signal 9" in result.stderr
+    assert hashes(project / "feeds") == before
+    assert temp_files(project / "feeds") == []
+    assert_no_helper_left(project / "feeds")
+    monkeypatch.undo()
+    assert build(project, castcal, "--jobs", "2").exit_code == 0
+    assert "Nye notater." in (project / "feeds" / "index.html").read_text()

@@ -205,8 +205,9 @@ def _write(
             items = plan.outputs(
                 project, revisions, now, guids, facts, parts, planned_segments, outputs, numbers
             )
+            aside = _aside(options.jobs)
             try:
-                result = output.write_planned(out_dir, items, outputs, facts, share)
+                result = output.write_planned(out_dir, items, outputs, facts, share, aside)
             except BaseException:
                 outputs.save()  # the records of what was written before it failed
                 raise
@@ -243,3 +244,10 @@ def _share(
         return output.make_elsewhere(out_dir, items, outputs, mine)
 
     return output.Share(count, claims, work)
+
+
+def _aside(jobs: int | None) -> int:
+    """How many helpers at a time may make an output aside (the page, see helpers.py)."""
+    from castcal import helpers
+
+    return 0 if jobs == 1 or not helpers.can_fork() else (jobs or helpers.cores()) - 1

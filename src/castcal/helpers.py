@@ -91,14 +91,15 @@ class Claims:
 
 
 class Helper:
-    """A forked process running ``work`` over the numbers it takes from ``claims``; what
+    """A forked process running ``work`` over the numbers it takes from ``claims`` (none
+    without); what
     ``work`` returns (or raises) comes back through a pipe. ``task`` names its work in
     messages; ``after`` is done once the helper has reported (the build no longer waits
     for it, but for ``reap``)."""
 
     def __init__(
         self,
-        claims: Claims,
+        claims: Claims | None,
         work: Callable[[Iterator[int]], object],
         task: str,
         after: Callable[[], object] | None = None,
@@ -182,7 +183,7 @@ def together(count: int, helpers: int, work: Callable[[Iterator[int]], T], task:
 
 
 def _helper(
-    claims: Claims,
+    claims: Claims | None,
     work: Callable[[Iterator[int]], object],
     pipe: int,
     parent: int,
@@ -192,7 +193,8 @@ def _helper(
     code = 0
     try:
         try:
-            outcome: tuple[str, object] = ("returned", work(_while_alive(claims, parent)))
+            numbers = _while_alive(claims, parent) if claims is not None else iter(())
+            outcome: tuple[str, object] = ("returned", work(numbers))
         except BaseException as exc:  # every failure goes to the build
             outcome, code = ("raised", _portable(exc)), 1
         data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)

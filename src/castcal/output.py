@@ -153,27 +153,47 @@ class Share:
 HelperResult = tuple[Made, dict[str, int], dict[str, float], list[str]]
 
 
+Rendered = tuple[str | None, dict[str, Any], int]  # temp file (None: unchanged), facts, length
+
+
+def _render(out_dir: Path, item: Planned) -> Rendered:
+    """Render ``item`` and stage it, unless its file already holds those bytes."""
+    data, extra = item.produce()
+    dest = out_dir / item.name
+    if _same(dest, data):
+        return None, extra, len(data)
+    try:
+        return _stage(dest, data).name, extra, len(data)
+    except OSError as exc:
+        raise _output_error(dest, exc) from exc
+
+
+def _account(item: Planned, rendered: Rendered, published: Published, made: Made) -> None:
+    tmp, extra, length = rendered
+    published.lengths[item.name] = length
+    if "duration" in extra:
+        published.durations[item.name] = float(extra["duration"])
+    if tmp is None:
+        made.unchanged.append((item.name, item.fingerprint, extra))
+    else:
+        made.staged.append((tmp, item.name, item.fingerprint, extra))
+
+
 def _make(
-    out_dir: Path, items: Iterable[Planned], state: Outputs, published: Published, made: Made
+    out_dir: Path,
+    items: Iterable[Planned],
+    state: Outputs,
+    published: Published,
+    made: Made,
+    team: _Team | None = None,
 ) -> None:
-    """Render and stage ``items``, in order, into ``made``; their facts into ``published``."""
+    """Render and stage ``items``, in order, into ``made``; their facts into ``published``.
+    With ``team``, an item marked aside may be made by a helper process meanwhile."""
     for item in items:
         if state.fresh(item.name, item.fingerprint):
             published.keep(item.name, state)
-            continue
-        data, extra = item.produce()
-        dest = out_dir / item.name
-        published.lengths[item.name] = len(data)
-        if "duration" in extra:
-            published.durations[item.name] = float(extra["duration"])
-        if _same(dest, data):
-            made.unchanged.append((item.name, item.fingerprint, extra))
-            continue
-        try:
-            tmp = _stage(dest, data).name
-        except OSError as exc:
-            raise _output_error(dest, exc) from exc
-        made.staged.append((tmp, item.name, item.fingerprint, extra))
+        elif team is None or not item.aside or not team.aside(item):
+            _account(item, _render(out_dir, item), published, made)
 
 
 def make_elsewhere(
@@ -196,6 +216,7 @@ def write_planned(
     state: Outputs,
     published: Published,
     share: Share | None = None,
+    aside: int = 0,
 ) -> WriteResult:
     """Write the planned outputs, in their order, all or nothing.
 
@@ -206,15 +227,16 @@ def write_planned(
     manifest last; a failure before the renames leaves every old file as it was. Lengths
     and durations go into ``published``. With ``share``, helper processes make some of
     the audio meanwhile (``published.settle`` waits for them); what they staged is renamed
-    here, in the order the plan settled it.
+    here, in the order the plan settled it. Up to ``aside`` helpers at a time make an
+    output marked aside (the page) while this process goes on with the next.
     """
     result, made = WriteResult(), Made()
     renamed = 0
-    team = _Team(out_dir, state, published, made, share)
+    team = _Team(out_dir, state, published, made, share, aside)
     try:
         team.start()
-        _make(out_dir, items, state, published, made)
-        published.settle()
+        _make(out_dir, items, state, published, made, team)
+        published.finish()
         result.unchanged += published.kept  # as found: by the plan, or above
         # Every staged file durable before any of them is renamed into place. For many
         # files, one sync first, after which each fsync is cheap (and reports a failed
@@ -255,13 +277,53 @@ class _Team:
     when the plan settles, stopped and cleaned up after if the build fails."""
 
     def __init__(
-        self, out_dir: Path, state: Outputs, published: Published, made: Made, share: Share | None
+        self,
+        out_dir: Path,
+        state: Outputs,
+        published: Published,
+        made: Made,
+        share: Share | None,
+        aside: int,
     ) -> None:
         self.out_dir, self.state, self.published, self.made = out_dir, state, published, made
         self.share = share
         self.helpers: list[Helper] = []  # running
         self.done: list[Helper] = []  # reported, maybe still syncing
         self.lost: list[int] = []  # helpers that ended without a word: their temp files
+        self.room = aside  # for helpers making an output aside
+        self.set_aside: list[tuple[Helper, Planned]] = []
+
+    def aside(self, item: Planned) -> bool:
+        """Start a helper making ``item``, if there is room for one: True if started."""
+        from castcal import helpers
+
+        if self.room < 1 or not helpers.can_fork():
+            return False
+        out_dir = self.out_dir
+        try:
+            helper = helpers.Helper(None, lambda _: _render(out_dir, item), f"making {item.name}")
+        except OSError:  # no process to be had: made here
+            return False
+        self.room -= 1
+        self.set_aside.append((helper, item))
+        self.published.aside.append(self.gather_aside)
+        return True
+
+    def gather_aside(self) -> None:
+        """Wait for the outputs made aside; take them in, or raise what a helper raised."""
+        failure: BaseException | None = None
+        while self.set_aside:
+            helper, item = self.set_aside.pop(0)
+            self.room += 1
+            try:
+                _account(item, helper.result(), self.published, self.made)
+            except BaseException as exc:
+                failure = failure or exc
+                if not helper.reported:
+                    self.lost.append(helper.pid)
+            helper.reap()
+        if failure is not None:
+            raise failure
 
     def start(self) -> None:
         if self.share is None:
@@ -304,15 +366,16 @@ class _Team:
     def stop(self) -> None:
         """After the build, or its failure: no helper left running, none of their temp
         files left behind."""
-        if self.share is None:
-            return
-        if self.helpers:  # the build failed before it settled
-            self.share.claims.stop()
-            with contextlib.suppress(BaseException):
-                self.gather()
-        for helper in self.done:
-            helper.reap()
-        self.share.claims.close()
+        with contextlib.suppress(BaseException):
+            self.gather_aside()  # only if the build failed before it settled
+        if self.share is not None:
+            if self.helpers:  # the build failed before it settled
+                self.share.claims.stop()
+                with contextlib.suppress(BaseException):
+                    self.gather()
+            for helper in self.done:
+                helper.reap()
+            self.share.claims.close()
         if self.lost:
             clean_temporary(self.out_dir, made_by=set(self.lost))
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from castcal import layout, manifest, segments
 from castcal.chapters import chapters
-from castcal.models import Episode, Media, Project
+from castcal.models import Episode, Event, Media, Project
 from castcal.notes import Rendered
 from castcal.output import Data
 from castcal.state import Outputs, Parts, Print, fingerprint
@@ -29,6 +29,10 @@ class Planned(NamedTuple):
     name: str  # inside the output folder
     fingerprint: Print
     produce: Callable[[], tuple[Data, dict[str, Any]]]  # the bytes, and facts to remember
+    # May be made by a helper process while the build goes on: nothing that comes later
+    # needs what making it leaves behind, and it leaves nothing behind but its file and
+    # its own cache files.
+    aside: bool = False
 
 
 @dataclass
@@ -39,8 +43,10 @@ class Published:
     lengths: dict[str, int] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)  # outputs found as the last build left them
-    # What to wait for before the facts are all in: files that helper processes make.
+    # What to wait for before the facts are all in: files that helper processes make; and
+    # before the manifest, outputs that helpers make aside.
     pending: list[Callable[[], None]] = field(default_factory=list)
+    aside: list[Callable[[], None]] = field(default_factory=list)
 
     def keep(self, name: str, records: Outputs) -> None:
         """``name`` stays as the last build wrote it: its facts are those recorded."""
@@ -54,6 +60,12 @@ class Published:
         """Wait for the files made elsewhere (by helper processes): then their facts are in."""
         while self.pending:
             self.pending.pop(0)()
+
+    def finish(self) -> None:
+        """Wait for everything made elsewhere, the outputs made aside too."""
+        self.settle()
+        while self.aside:
+            self.aside.pop(0)()
 
 
 def _kept(records: Outputs | None, published: Published, name: str, print_: Print) -> bool:
@@ -170,6 +182,16 @@ def audio(
                 yield Planned(name, print_, _tagged(project, episode, source))
 
 
+def _event_print(project: Project, event: Event, revision: manifest.Revision) -> Print:
+    """What a meeting's files are made from, side by side, not hashed, as the episodes'
+    files (a thousand meetings); the id and UID too: a renamed file keeps its content, not
+    its UID."""
+    return (
+        "event", project.fingerprint, event.id, event.uid, event.fingerprint,
+        revision.sequence, revision.last_modified, revision.created,
+    )  # fmt: skip
+
+
 def outputs(
     project: Project,
     revisions: dict[str, manifest.Revision],
@@ -181,17 +203,58 @@ def outputs(
     records: Outputs | None = None,
     numbers: Iterable[int] | None = None,
 ) -> Iterator[Planned]:
-    """Every output in the order written: the files a feed points at (the cover, chapters,
-    transcripts, the meetings' own calendars, then the audio), then the feeds and
-    calendars, the page, and the manifest last. Generated lazily: the feeds' fingerprints
-    need the lengths of the audio written before them. With ``records`` (of the last
-    build), an episode's or meeting's file still as it was made from the same inputs is
-    not planned at all, only kept (``published.kept``): thousands are, in a build after
-    one change. ``numbers``: the episodes whose audio this process makes, when helper
-    processes make the others' (``published.settle`` waits for them); all by default."""
+    """Every output in the order written: the page (made aside, if it can be), the files a
+    feed points at (the cover, chapters, transcripts, the meetings' own calendars, then the
+    audio), then the feeds and calendars, and the manifest last. Generated lazily: the
+    feeds' fingerprints need the lengths of the audio written before them. With
+    ``records`` (of the last build), an episode's or meeting's file still as it was made
+    from the same inputs is not planned at all, only kept (``published.kept``): thousands
+    are, in a build after one change. ``numbers``: the episodes whose audio this process
+    makes, when helper processes make the others' (``published.settle`` waits for them);
+    all by default."""
     show = project.config.podcast
     tag_print = _tag_print(project)
     cover = project.cover
+    event_prints = {e.uid: _event_print(project, e, revisions[e.uid]) for e in project.events}
+    # repr, not JSON: the meetings' prints hold times, which JSON would hand back one by one.
+    meetings = repr(tuple(event_prints.values()))
+    calendar_print = fingerprint("calendar", project.fingerprint, meetings)
+    to_html: list[Rendered] = []  # notes as HTML, with the last build's: made when needed
+
+    def notes_html() -> Rendered:
+        if not to_html:
+            to_html.append(Rendered(parts.get(NOTES) if parts is not None else {}))
+        return to_html[0]
+
+    def pieced(
+        name: str,
+        render: Callable[[Mapping[Hashable, Piece]], tuple[Data, Mapping[Hashable, Piece]]],
+    ) -> Callable[[], tuple[Data, dict[str, Any]]]:
+        """An output rendered from the pieces of its last render that are still valid."""
+
+        def produce() -> tuple[Data, dict[str, Any]]:
+            data, pieces = render(parts.get(name) if parts is not None else {})
+            if parts is not None:
+                parts.put(name, pieces)
+            return data, {}
+
+        return produce
+
+    # The page first, and aside: it is made from the episodes and meetings alone (no
+    # published file's length), so a helper process may make it, with its Jinja2 and its
+    # pieces, from the start, while this one makes everything else.
+    upcoming = [e.id for e in project.events if e.end >= now]
+
+    def page(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
+        from castcal import page as show_page
+
+        return show_page.render(project, now, before, notes_html())
+
+    page_print = fingerprint(
+        "page", project.fingerprint, [e.fingerprint for e in project.episodes], calendar_print,
+        upcoming,
+    )  # fmt: skip
+    yield Planned(layout.PAGE, page_print, pieced(layout.PAGE, page), aside=True)
     yield Planned(layout.cover(project), fingerprint("cover", cover.name), lambda: (cover.data, {}))
 
     def kept(name: str, print_: Print) -> bool:
@@ -219,16 +282,9 @@ def outputs(
             if not kept(path, print_):
                 yield Planned(path, print_, transcript)
     calendar = project.config.calendar
-    event_prints: dict[str, Print] = {}
     vevents: dict[Print, str] = {}  # each meeting's VEVENT, made once for both calendars
     for event in project.events:
-        revision = revisions[event.uid]
-        # The id and UID too: a meeting's file renamed keeps its content, not its UID.
-        # Side by side, not hashed, as the episodes' files (a thousand meetings).
-        event_prints[event.uid] = event_print = (
-            "event", project.fingerprint, event.id, event.uid, event.fingerprint,
-            revision.sequence, revision.last_modified, revision.created,
-        )  # fmt: skip
+        revision, event_print = revisions[event.uid], event_prints[event.uid]
         if kept(layout.event(event), event_print):
             continue
 
@@ -249,10 +305,6 @@ def outputs(
                      planned_segments)  # fmt: skip
     published.settle()
 
-    # repr, not JSON: the meetings' prints hold times, which JSON would hand back one by one.
-    meetings = repr(tuple(event_prints.values()))
-    calendar_print = fingerprint("calendar", project.fingerprint, meetings)
-
     # The feeds: everything below depends on the lengths written above.
     feeds_print = fingerprint(
         "feeds",
@@ -263,12 +315,6 @@ def outputs(
         segment_guids,
     )
     feeds: dict[str, Any] = {}  # by path: made when first needed, then shared
-    to_html: list[Rendered] = []  # notes as HTML, with the last build's: made when needed
-
-    def notes_html() -> Rendered:
-        if not to_html:
-            to_html.append(Rendered(parts.get(NOTES) if parts is not None else {}))
-        return to_html[0]
 
     def feed_sections() -> dict[str, bytes]:
         made = made_feeds()
@@ -287,20 +333,6 @@ def outputs(
             )
             feeds.update((feed.path, feed) for feed in made)
         return feeds
-
-    def pieced(
-        name: str,
-        render: Callable[[Mapping[Hashable, Piece]], tuple[Data, Mapping[Hashable, Piece]]],
-    ) -> Callable[[], tuple[Data, dict[str, Any]]]:
-        """An output rendered from the pieces of its last render that are still valid."""
-
-        def produce() -> tuple[Data, dict[str, Any]]:
-            data, pieces = render(parts.get(name) if parts is not None else {})
-            if parts is not None:
-                parts.put(name, pieces)
-            return data, {}
-
-        return produce
 
     def feed(
         path: str,
@@ -347,15 +379,6 @@ def outputs(
 
         yield Planned(layout.CALENDAR, calendar_print, pieced(layout.CALENDAR, series))
         yield Planned(layout.ATOM, calendar_print, pieced(layout.ATOM, atom_feed))
-    upcoming = [e.id for e in project.events if e.end >= now]
-
-    def page(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
-        from castcal import page as show_page
-
-        return show_page.render(project, now, before, notes_html())
-
-    page_print = fingerprint("page", feeds_print, calendar_print, upcoming)
-    yield Planned(layout.PAGE, page_print, pieced(layout.PAGE, page))
 
     def manifest_bytes(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
         """The manifest, its feeds' records reused when only meetings changed, and the
@@ -369,6 +392,7 @@ def outputs(
         pieces: dict[Hashable, bytes] = {(name, prints[name]): text for name, text in texts.items()}
         return manifest.assemble(project, texts), pieces
 
+    published.finish()  # the manifest last of all: after what helpers make aside, too
     yield Planned(
         manifest.NAME,
         fingerprint("manifest", feeds_print, calendar_print),
