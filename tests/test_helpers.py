@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def many(project: Path) -> Path:
         copy = copy.replace("Hva er endringsledelse?", f"Kopi {number}", 1)
         (folder / "episode.toml").write_text(copy, "utf-8")
     assert len(list((project / "episodes").iterdir())) >= helpers.FEWEST_EPISODES
+    # Else a thread an earlier test left running would keep every build here from forking.
+    assert helpers.can_fork(), f"threads running: {threading.enumerate()}"
     return project
 
 
