@@ -12,6 +12,9 @@ joins in. What a helper staged comes back to the build, which alone renames anyt
 place: a helper never publishes a file, and a build that fails removes what its helpers
 staged.
 
+Aside: a helper makes the show page, when it must be made again, from the start of the
+build while the build makes everything else (see plan.Planned.aside).
+
 Only where fork is safe: not on Windows (no fork) nor macOS (system libraries with threads),
 and not in a process with threads of its own (``serve --watch``).
 """
@@ -42,6 +45,7 @@ def cores() -> int:
 
 
 def can_fork() -> bool:
+    """Whether this process may start helpers (see above)."""
     return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
 
 
@@ -92,10 +96,9 @@ class Claims:
 
 class Helper:
     """A forked process running ``work`` over the numbers it takes from ``claims`` (none
-    without); what
-    ``work`` returns (or raises) comes back through a pipe. ``task`` names its work in
-    messages; ``after`` is done once the helper has reported (the build no longer waits
-    for it, but for ``reap``)."""
+    without claims); what ``work`` returns (or raises) comes back through a pipe. ``task``
+    names its work in messages; ``after`` is done once the helper has reported (the build
+    no longer waits for it, but for ``reap``)."""
 
     def __init__(
         self,
@@ -110,7 +113,7 @@ class Helper:
         pid = os.fork()
         if pid == 0:  # the helper
             os.close(read)
-            _helper(claims, work, write, parent, after)
+            _helper(claims, work, task, write, parent, after)
         os.close(write)
         self.pid, self.pipe = pid, read
         self.reported = False  # whether it said how it went (else it was killed)
@@ -185,6 +188,7 @@ def together(count: int, helpers: int, work: Callable[[Iterator[int]], T], task:
 def _helper(
     claims: Claims | None,
     work: Callable[[Iterator[int]], object],
+    task: str,
     pipe: int,
     parent: int,
     after: Callable[[], object] | None,
@@ -195,9 +199,10 @@ def _helper(
         try:
             numbers = _while_alive(claims, parent) if claims is not None else iter(())
             outcome: tuple[str, object] = ("returned", work(numbers))
+            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # every failure goes to the build
-            outcome, code = ("raised", _portable(exc)), 1
-        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 1
+            data = pickle.dumps(("raised", _portable(exc, task)), protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(data)
         while view:
             view = view[os.write(pipe, view) :]
@@ -216,7 +221,7 @@ def _while_alive(claims: Claims, parent: int) -> Iterator[int]:
             return
 
 
-def _portable(exc: BaseException) -> BaseException:
+def _portable(exc: BaseException, task: str) -> BaseException:
     """``exc`` as the build can raise it again: castcal's own errors and an interrupt as
     they are, anything else (a bug) as its traceback."""
     if isinstance(exc, CastcalError | KeyboardInterrupt):
@@ -225,7 +230,7 @@ def _portable(exc: BaseException) -> BaseException:
     import traceback
 
     text = "".join(traceback.format_exception(exc))
-    return RuntimeError(f"a helper process making audio files failed:\n{text}")
+    return RuntimeError(f"a helper process {task} failed:\n{text}")
 
 
 def _ended(status: int) -> str:
