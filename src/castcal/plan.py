@@ -140,12 +140,8 @@ def audio_to_make(project: Project, records: Outputs, limit: int) -> int:
         if name is None:
             continue
         entry = entries.get(name)
-        if entry is None or entry[0] != (
-            "audio",
-            tag_print,
-            episode.fingerprint,
-            episode.audio.source,
-        ):
+        print_ = ("audio", tag_print, episode.fingerprint, episode.audio.source)
+        if entry is None or entry[0] != print_:
             count += 1
             if count >= limit:
                 break
