@@ -74,3 +74,11 @@ def test_pydantic_plugins_load_when_asked_for(project: Path) -> None:
     config = project / "config.toml"
     env = {"PYDANTIC_DISABLE_PLUGINS": ""}
     assert "importlib.metadata" in loaded("build", "--config", config, "-q", env=env)
+
+
+def test_the_atom_feed_needs_no_template_engine() -> None:
+    """A build after a meeting changed makes the Atom feed itself while a helper makes the
+    page: the feed's Norwegian dates must not bring Jinja2 in with the page module."""
+    code = "import sys, castcal.atom; print('jinja2' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"

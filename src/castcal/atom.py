@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from castcal import layout, xmlparts
+from castcal.dates import norwegian_date
 from castcal.manifest import Revision
 from castcal.models import Event, Project
 from castcal.output import Data
-from castcal.page import norwegian_date
 
 
 def entry_id(event: Event) -> str:

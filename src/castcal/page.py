@@ -19,20 +19,11 @@ from jinja2.bccache import Bucket
 
 from castcal import layout, notes, segments
 from castcal.chapters import chapters
+from castcal.dates import WEEKDAYS, norwegian_date
 from castcal.models import Episode, Event, Project
 from castcal.output import Data, replace
 from castcal.rss import newest_first
 from castcal.xmlparts import Growing
-
-MONTHS = (
-    "januar", "februar", "mars", "april", "mai", "juni",
-    "juli", "august", "september", "oktober", "november", "desember",
-)  # fmt: skip
-WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
-
-
-def norwegian_date(moment: datetime) -> str:
-    return f"{moment.day}. {MONTHS[moment.month - 1]} {moment.year}"
 
 
 def clock(seconds: float) -> str:
