@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock
@@ -377,3 +378,74 @@ def test_a_helper_making_the_page_aside_that_fails_publishes_nothing(
     monkeypatch.undo()
     assert build(project, castcal, "--jobs", "2").exit_code == 0
     assert "Nye notater." in (project / "feeds" / "index.html").read_text()
+
+
+MEETING = "2017-05-24-ny-digital-hverdag"
+
+
+@pytest.fixture
+def meetings(project: Path) -> Path:
+    """The sample project with as many more meetings as it takes a helper to read them."""
+    from castcal import meetings as reader
+
+    text = (project / "events" / f"{MEETING}.toml").read_text("utf-8")
+    for number in range(reader.FEWEST_MEETINGS + 6):
+        day = f"2019-{1 + number // 28:02d}-{1 + number % 28:02d}"
+        (project / "events" / f"{day}-frokost.toml").write_text(
+            text.replace("start = 2017-05-24", f"start = {day}", 1), "utf-8"
+        )
+    return project
+
+
+@pytest.fixture
+def read_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], dict[str, int]]:
+    """Which process read each meeting's file (logged to a file)."""
+    from castcal import meetings
+
+    log, original = tmp_path / "read.log", meetings._load_event
+
+    def logged(path: Path, *args: Any) -> Any:
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {path.name}\n")
+        return original(path, *args)
+
+    monkeypatch.setattr(meetings, "_load_event", logged)
+
+    def read() -> dict[str, int]:
+        lines = log.read_text().splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return {name: int(pid) for pid, name in (line.split(" ", 1) for line in lines)}
+
+    return read
+
+
+def test_a_helper_reads_many_new_meetings_as_the_build_would(
+    meetings: Path,
+    tmp_path: Path,
+    castcal: Callable[..., Run],
+    read_by: Callable[[], dict[str, int]],
+) -> None:
+    assert build(meetings, castcal, "--jobs", "1", "--out", tmp_path / "one").exit_code == 0
+    assert set(read_by().values()) == {os.getpid()}
+    shutil.rmtree(meetings / ".castcal-cache")
+    assert build(meetings, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
+    read = read_by()
+    assert len(read) == len(list((meetings / "events").iterdir()))  # each read once
+    assert set(read.values()) == {next(iter(read.values()))} != {os.getpid()}  # by a helper
+    assert hashes(tmp_path / "one") == hashes(tmp_path / "two")
+    # Read once: the next build takes them from the cache, and starts no helper to read.
+    assert build(meetings, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
+    assert read_by() == {}
+
+
+def test_a_meeting_a_helper_reads_wrong_is_reported_as_the_build_would(
+    meetings: Path, castcal: Callable[..., Run]
+) -> None:
+    bad = meetings / "events" / "2019-01-05-frokost.toml"
+    bad.write_text(
+        bad.read_text("utf-8").replace("start = 2019-01-05", "start = 2019-03-31T02:30:00")
+    )
+    alone = build(meetings, castcal, "--jobs", "1")
+    assert alone.exit_code == 1 and "events/2019-01-05-frokost.toml: start:" in alone.stderr
+    together = build(meetings, castcal, "--jobs", "2")
+    assert (together.exit_code, together.stderr) == (alone.exit_code, alone.stderr)

@@ -6,13 +6,14 @@ caller gets one ContentError that lists them all as ``path: field: message``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 
 from castcal.episodes import RemoteLookup, load_episodes
 from castcal.errors import ContentError
 from castcal.loader import Collector, inside, read_toml, validate
-from castcal.meetings import load_events
+from castcal.meetings import load_events, read_ahead
 from castcal.models import (
     Config,
     Cover,
@@ -39,8 +40,15 @@ def load(
     config = _load_config(config_path, found, loaded)
     config_print = fingerprint(found.raw.get(config_path, b""))
     cover = _load_cover(root, config, found, probes) if config else None
-    episodes = load_episodes(root, config, found, remote, probes, loaded, config_print, jobs)
-    events = load_events(root, config, found, loaded, config_print)
+    ahead = read_ahead(root, config, loaded, config_print, jobs)  # meanwhile, by a helper
+    try:
+        episodes = load_episodes(root, config, found, remote, probes, loaded, config_print, jobs)
+    except BaseException:
+        if ahead is not None:  # no helper left behind
+            with contextlib.suppress(BaseException):
+                ahead()
+        raise
+    events = load_events(root, config, found, loaded, config_print, ahead)
     if found.problems or config is None or cover is None:
         raise ContentError(found.problems)
     # Every part is validated already; validating the whole again would only cost time.

@@ -7,11 +7,13 @@ autumn fall-back hour) is an error, never a silent shift of an hour.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from castcal import manifest
+from castcal.errors import Problem
 from castcal.loader import Collector, listing, read_toml, validate
 from castcal.models import SLUG, Calendar, Config, Event, EventMeta
 from castcal.state import Loaded, fingerprint
@@ -41,13 +43,66 @@ def _resolve(value: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return localize(value, zone)
 
 
+# Read ahead by a helper: each meeting's file name, and what reading it gave.
+Ahead = dict[str, tuple[Event | None, list[Problem]]]
+FEWEST_MEETINGS = 64  # fewer new meetings to read: not worth a helper
+
+
+def read_ahead(
+    root: Path,
+    config: Config | None,
+    loaded: Loaded | None,
+    config_print: str,
+    jobs: int | None,
+) -> Callable[[], Ahead] | None:
+    """Start a helper process reading the new and changed meetings, when there are many
+    (a first build), while the build reads the episodes; returns what waits for them."""
+    from castcal import helpers
+
+    folder = root / "events"
+    if config is None or config.calendar is None or not folder.is_dir():
+        return None
+    if helpers.how_many(jobs, FEWEST_MEETINGS, FEWEST_MEETINGS) == 0:
+        return None
+    paths = [
+        path
+        for path in listing(folder)
+        if path.suffix == ".toml"
+        and path.is_file()
+        and (loaded is None or loaded.get(f"event:{path.name}", config_print) is None)
+    ]
+    if len(paths) < FEWEST_MEETINGS:
+        return None
+
+    def work(_: object) -> Ahead:
+        read: Ahead = {}
+        for path in paths:
+            found = Collector(root)
+            read[path.name] = (_load_event(path, config, found), found.problems)
+        return read
+
+    helper = helpers.Helper(None, work, "reading meetings")
+
+    def wait() -> Ahead:
+        try:
+            read: Ahead = helper.result()
+        finally:
+            helper.reap()
+        return read
+
+    return wait
+
+
 def load_events(
     root: Path,
     config: Config | None,
     found: Collector,
     loaded: Loaded | None = None,
     config_print: str = "",
+    ahead: Callable[[], Ahead] | None = None,
 ) -> list[Event]:
+    """The meetings; ``ahead`` gives those a helper read meanwhile (see read_ahead)."""
+    read = ahead() if ahead is not None else {}
     folder = root / "events"
     if not folder.is_dir():
         return []
@@ -64,7 +119,11 @@ def load_events(
         if hit is not None and config is not None and config.calendar is not None:
             events.append(hit[0])
             continue
-        event = _load_event(path, config, found)
+        if path.name in read:
+            event, problems = read[path.name]
+            found.problems += problems
+        else:
+            event = _load_event(path, config, found)
         if event is not None:
             events.append(event)
             if loaded is not None:
