@@ -332,7 +332,7 @@ class _Team:
 
         self.published.pending.append(self.gather)
         # Once it has reported, a helper starts writing out what was staged (os.sync): on
-        # another core, while this build renders the feeds and the page, not after.
+        # another core, while this build renders the feeds, not after.
         self.helpers = start(
             self.share.claims, self.share.work, self.share.helpers, "making audio files", os.sync
         )
