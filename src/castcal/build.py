@@ -230,7 +230,7 @@ def _share(
     """Helper processes for a build with many episodes' audio to make (see helpers.py)."""
     from castcal import helpers
 
-    if jobs == 1 or len(project.episodes) < helpers.FEWEST_EPISODES or not helpers.can_fork():
+    if helpers.how_many(jobs, len(project.episodes)) == 0:  # not even with every episode
         return None
     limit = helpers.FEWEST_EPISODES * helpers.cores()
     count = helpers.how_many(jobs, plan.audio_to_make(project, outputs, limit))
@@ -247,7 +247,7 @@ def _share(
 
 
 def _aside(jobs: int | None) -> int:
-    """How many helpers at a time may make an output aside (the page, see helpers.py)."""
+    """How many helpers at a time may make an output aside: one (for the page), if any."""
     from castcal import helpers
 
-    return 0 if jobs == 1 or not helpers.can_fork() else (jobs or helpers.cores()) - 1
+    return helpers.how_many(jobs, 1, fewest=1)

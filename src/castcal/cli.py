@@ -129,8 +129,8 @@ def cli() -> None:
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    help="Processes making audio files at once (default: one per CPU; 1: none besides the "
-    "build). Only builds with audio to make for many episodes start more.",
+    help="Processes at work at once (default: one per CPU; 1: the build alone). Helpers "
+    "probe, cut and tag audio and read meetings when there are many, and make the show page.",
 )
 def build(
     config_path: Path,
