@@ -6,6 +6,7 @@ autumn fall-back hour) is an error, never a silent shift of an hour.
 
 from __future__ import annotations
 
+import os
 import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -56,7 +57,8 @@ def read_ahead(
     jobs: int | None,
 ) -> Callable[[], Ahead] | None:
     """Start a helper process reading the new and changed meetings, when there are many
-    (a first build), while the build reads the episodes; returns what waits for them."""
+    (a first build), while the build reads the episodes; returns what waits for them. Only
+    counts here (the files, the meetings in the cache): the helper itself looks at each."""
     from castcal import helpers
 
     folder = root / "events"
@@ -64,21 +66,20 @@ def read_ahead(
         return None
     if helpers.how_many(jobs, FEWEST_MEETINGS, FEWEST_MEETINGS) == 0:
         return None
-    paths = [
-        path
-        for path in listing(folder)
-        if path.suffix == ".toml"
-        and path.is_file()
-        and (loaded is None or loaded.get(f"event:{path.name}", config_print) is None)
-    ]
-    if len(paths) < FEWEST_MEETINGS:
+    files = sum(name.endswith(".toml") for name in os.listdir(folder))  # noqa: PTH208 (names only)
+    cached = sum(key.startswith("event:") for key in loaded.entries) if loaded else 0
+    if files - cached < FEWEST_MEETINGS:
         return None
 
     def work(_: object) -> Ahead:
         read: Ahead = {}
-        for path in paths:
-            found = Collector(root)
-            read[path.name] = (_load_event(path, config, found), found.problems)
+        for path in listing(folder):
+            key = f"event:{path.name}"
+            if path.suffix != ".toml" or not path.is_file():
+                continue
+            if loaded is None or loaded.get(key, config_print) is None:
+                found = Collector(root)
+                read[path.name] = (_load_event(path, config, found), found.problems)
         return read
 
     helper = helpers.Helper(None, work, "reading meetings")
