@@ -253,3 +253,30 @@ def test_output_records_of_another_layout_are_not_read(
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == before
+
+
+def test_audio_probed_by_a_build_that_fails_is_not_probed_again(
+    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editor's mistake elsewhere fails the build; the audio it probed is remembered all
+    the same (an MP3 without a Xing header is read whole to be timed)."""
+    from castcal import audio
+
+    probed: list[str] = []
+    original = audio.probe
+
+    def counting(path: Path) -> object:
+        probed.append(path.parent.name)
+        return original(path)
+
+    monkeypatch.setattr(audio, "probe", counting)
+    meeting = project / "events" / "2017-05-24-ny-digital-hverdag.toml"
+    good = meeting.read_text("utf-8")
+    meeting.write_text(good.replace("start = 2017-05-24", "start = 2017-13-24"), "utf-8")
+    failed = castcal("build", "--config", project / "config.toml")
+    assert failed.exit_code == 1 and "2017-05-24-ny-digital-hverdag.toml" in failed.stderr
+    assert sorted(probed) == ["digital-transformasjon", "hva-er-endringsledelse"]
+    meeting.write_text(good, "utf-8")
+    probed.clear()
+    assert build(project, castcal).exit_code == 0
+    assert probed == []

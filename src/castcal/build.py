@@ -73,8 +73,10 @@ def load(config_path: Path, options: Options, *, strict: bool = False) -> Projec
         return results
 
     probes, loaded = state.Probes(root), state.Loaded(root)
-    project = content.load(config_path, lookup, probes, loaded, options.jobs)
-    probes.save()
+    try:
+        project = content.load(config_path, lookup, probes, loaded, options.jobs)
+    finally:  # facts about files, true whatever else is wrong: the next build needs them
+        probes.save()
     loaded.drop_except(
         {content.CONFIG_KEY}
         | {f"episode:{e.id}" for e in project.episodes}
