@@ -158,6 +158,24 @@ def start(
     return team
 
 
+def collect(
+    team: list[Helper], take: Callable[[Helper, Any], object], claims: Claims | None = None
+) -> BaseException | None:
+    """Take in each helper's result in turn (``take`` gets the helper and its result), once
+    it has reported. The first failure is
+    returned, not raised, once every helper is in; on a failure ``claims`` stop, so the
+    other helpers end after the number they have."""
+    failure: BaseException | None = None
+    for helper in team:
+        try:
+            take(helper, helper.result())
+        except BaseException as exc:
+            if claims is not None:
+                claims.stop()
+            failure = failure or exc
+    return failure
+
+
 def together(count: int, helpers: int, work: Callable[[Iterator[int]], T], task: str) -> list[T]:
     """``work`` done by this process and ``helpers`` forked ones, each number from 0 to
     count - 1 taken by one of them: what each returned, this process's first. If one
@@ -172,12 +190,8 @@ def together(count: int, helpers: int, work: Callable[[Iterator[int]], T], task:
     except BaseException as exc:
         failure = exc
         claims.stop()
+    failure = collect(team, lambda _, result: results.append(result), claims) or failure
     for helper in team:
-        try:
-            results.append(helper.result())
-        except BaseException as exc:
-            claims.stop()
-            failure = failure or exc
         helper.reap()
     claims.close()
     if failure is not None:

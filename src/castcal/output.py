@@ -311,17 +311,17 @@ class _Team:
 
     def gather_aside(self) -> None:
         """Wait for the outputs made aside; take them in, or raise what a helper raised."""
-        failure: BaseException | None = None
-        while self.set_aside:
-            helper, item = self.set_aside.pop(0)
-            self.room += 1
-            try:
-                _account(item, helper.result(), self.published, self.made)
-            except BaseException as exc:
-                failure = failure or exc
-                if not helper.reported:
-                    self.lost.append(helper.pid)
-            helper.reap()
+        from castcal.helpers import collect
+
+        items = dict(self.set_aside)
+        helpers, self.set_aside = list(items), []
+        self.room += len(helpers)
+
+        def take(helper: Helper, rendered: Rendered) -> None:
+            _account(items[helper], rendered, self.published, self.made)
+
+        failure = collect(helpers, take)
+        self._ended(helpers, reap=True)
         if failure is not None:
             raise failure
 
@@ -340,28 +340,32 @@ class _Team:
     def gather(self) -> None:
         """Wait for every helper; take in what it made. A helper's failure stops the
         others after the episode each has, and is raised once all are in."""
-        failure: BaseException | None = None
-        while self.helpers:
-            helper = self.helpers.pop(0)
-            self.done.append(helper)
-            try:
-                theirs, lengths, durations, kept = helper.result()
-            except BaseException as exc:
-                if failure is None:
-                    failure = exc
-                    assert self.share is not None
-                    self.share.claims.stop()
-                if not helper.reported:
-                    self.lost.append(helper.pid)
-                continue
-            self.made.staged += theirs.staged
-            self.made.unchanged += theirs.unchanged
-            self.published.lengths.update(lengths)
-            self.published.durations.update(durations)
-            for name in kept:
-                self.published.keep(name, self.state)
+        from castcal.helpers import collect
+
+        assert self.share is not None
+        team, self.helpers = self.helpers, []
+        self.done += team  # reaped in stop(): each writes out its files first
+        failure = collect(team, self._take, self.share.claims)
+        self._ended(team, reap=False)
         if failure is not None:
             raise failure
+
+    def _take(self, _: Helper, result: HelperResult) -> None:
+        theirs, lengths, durations, kept = result
+        self.made.staged += theirs.staged
+        self.made.unchanged += theirs.unchanged
+        self.published.lengths.update(lengths)
+        self.published.durations.update(durations)
+        for name in kept:
+            self.published.keep(name, self.state)
+
+    def _ended(self, team: list[Helper], *, reap: bool) -> None:
+        """Note the helpers that ended without a word (their temp files are removed by
+        their process number), and wait for the others' ends with ``reap``."""
+        self.lost += [helper.pid for helper in team if not helper.reported]
+        if reap:
+            for helper in team:
+                helper.reap()
 
     def stop(self) -> None:
         """After the build, or its failure: no helper left running, none of their temp
