@@ -92,16 +92,18 @@ def clean(project: Path, trash: Path) -> None:
 
 
 def bench(project: Path, runs: int, trash: Path) -> dict[str, object]:
-    times: dict[str, list[float]] = {k: [] for k in "abcdef"}
-    cold_peak, no_change_written, one_change_written = 0, [], []
+    times: dict[str, list[float]] = {k: [] for k in "abcdefg"}
+    cold_peak, cold_written, no_change_written, one_change_written = 0, [], [], []
+    published = [0, 0]  # files and bytes the write floor wrote
     episode = sorted((project / "episodes").iterdir())[
         len(list((project / "episodes").iterdir())) // 2
     ]
     meeting = sorted((project / "events").glob("*.toml"))[-1]
     for run in range(runs):
         clean(project, trash)
-        seconds, _, peak = timed(castcal(project))
+        seconds, out, peak = timed(castcal(project))
         times["a"].append(seconds)
+        cold_written.append(written(out))
         cold_peak = max(cold_peak, peak)
         seconds, out, _ = timed(castcal(project))
         times["b"].append(seconds)
@@ -124,6 +126,12 @@ def bench(project: Path, runs: int, trash: Path) -> dict[str, object]:
         times["f"].append(
             timed([sys.executable, str(HERE / "baseline.py"), str(project), str(baseline_out)])[0]
         )
+        copies = trash / f"writes-{run}"  # a new folder each run, left for the end like feeds/
+        seconds, out, _ = timed(
+            [sys.executable, str(HERE / "writes.py"), str(project / "feeds"), str(copies)]
+        )
+        times["g"].append(seconds)
+        published = [int(n) for n in re.findall(r"\d+", out)]
     medians = {k: statistics.median(v) for k, v in times.items()}
     return {
         "times": {name: stats(samples) for name, samples in times.items()},
@@ -133,7 +141,15 @@ def bench(project: Path, runs: int, trash: Path) -> dict[str, object]:
             "c/b": round(medians["c"] / medians["b"], 3),
             "d/b": round(medians["d"] / medians["b"], 3),
             "a/f": round(medians["a"] / medians["f"], 3),
+            # What the bytes alone cost next to the baseline, and the cold build next to the
+            # least a tool publishing the same files must do: the baseline's work plus them.
+            "g/f": round(medians["g"] / medians["f"], 3),
+            "a/(f+g)": round(medians["a"] / (medians["f"] + medians["g"]), 3),
         },
+        "files_written_cold": min(cold_written),
+        # What the write floor (g) wrote: the files a build publishes, and their bytes.
+        "published_files": published[0],
+        "published_bytes": published[1],
         "files_written_no_change": max(no_change_written),
         "files_written_one_change": min(one_change_written),  # > 0: each change was seen
         "peak_kib_cold": cold_peak,
@@ -147,6 +163,7 @@ LABELS = {
     "d": "(d) build, one meeting changed",
     "e": "(e) floor: parse all TOML, stat all audio",
     "f": "(f) plain baseline script",
+    "g": "(g) write floor: the published files written again, one sync",
 }
 TARGETS = {"b/e": 2.0, "c/b": 1.5, "d/b": 1.5, "a/f": 1.5}
 
@@ -168,6 +185,8 @@ def table(result: dict[str, object]) -> str:
     assert isinstance(memory, dict)
     lines += [
         "",
+        f"files written by a cold build: {result['files_written_cold']}; the write floor "
+        f"wrote {result['published_files']} files, {result['published_bytes']:,} bytes",
         f"files written with nothing changed: {result['files_written_no_change']}",
         f"files written after one change (fewest): {result['files_written_one_change']}",
         f"peak memory, cold build: {memory['cold_kib']} KiB at {memory['episodes']} episodes, "
