@@ -188,13 +188,13 @@ def test_crash_while_tagging_leaves_the_old_copy(
     before = snapshot(project / "feeds")
     toml = project / EP / "episode.toml"
     toml.write_text(toml.read_text().replace("Hva er endringsledelse?", "Hva er ledelse?", 1))
-    original_tag = id3.tag
+    original_header = id3.header
 
-    def crashing_tag(frames: Sequence[bytes]) -> bytes:
-        original_tag(frames)  # the tag is made ...
+    def crashing_header(frames: Sequence[bytes]) -> bytes:
+        original_header(frames)  # the tag is made ...
         raise RuntimeError("simulated crash while tagging")  # ... when the process dies
 
-    monkeypatch.setattr(id3, "tag", crashing_tag)
+    monkeypatch.setattr(id3, "header", crashing_header)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(project / "config.toml")
     assert snapshot(project / "feeds") == before  # no partial file, the old copy intact

@@ -76,7 +76,11 @@ def _syncsafe(size: int) -> bytes:
     return bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
 
 
+def header(frames: Sequence[bytes]) -> bytes:
+    """The tag's header: version 2.3, no flags, the size of ``frames``."""
+    return b"ID3\x03\x00\x00" + _syncsafe(sum(map(len, frames)))
+
+
 def tag(frames: Sequence[bytes]) -> bytes:
     """The whole tag: header, then the frames in the order given, no padding."""
-    body = b"".join(frames)
-    return b"ID3\x03\x00\x00" + _syncsafe(len(body)) + body
+    return b"".join((header(frames), *frames))
