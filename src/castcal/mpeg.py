@@ -8,6 +8,7 @@ the exact duration and also shows a file cut off in the middle of a frame.
 from __future__ import annotations
 
 import struct
+from collections import Counter
 from typing import NamedTuple
 
 BITRATES = {  # kbps by (MPEG-1?, layer), index 1..14
@@ -32,40 +33,58 @@ class Frame(NamedTuple):
 
 RawFrame = tuple[int, int, int, int, int, bool]  # a Frame's fields
 OFFSET, SIZE, BITRATE, SAMPLE_RATE, SAMPLES, VBR_HEADER = range(6)
+Facts = tuple[int, int, int, int]  # what a frame header says: size, bitrate, rate, samples
 
 
 class Scan:
-    """The frames of a stream. Kept as plain tuples while walking (a long file has hundreds
-    of thousands of frames); ``frames`` gives them as Frame records."""
+    """The frames of a stream, kept compact (an hour has 138,000): each frame's offset and
+    its four header bytes, and once for each distinct header what it says. ``raw`` and
+    ``frames`` give whole records."""
 
-    def __init__(self, raw: list[RawFrame], truncated: bool) -> None:
-        self._raw = raw
+    def __init__(
+        self,
+        offsets: list[int],
+        heads: list[bytes],
+        facts: dict[bytes, Facts],
+        vbr_header: bool,
+        truncated: bool,
+    ) -> None:
+        self.offsets, self.heads, self.facts = offsets, heads, facts
+        self.has_vbr_header = vbr_header  # the first frame is a Xing/Info/VBRI frame
         self.truncated = truncated
 
     @property
-    def frames(self) -> tuple[Frame, ...]:
-        return tuple(map(Frame._make, self._raw))
+    def raw(self) -> list[RawFrame]:
+        """The frames as plain tuples, in Frame's field order."""
+        facts, first = self.facts, self.has_vbr_header
+        return [
+            (offset, *facts[head], first and index == 0)
+            for index, (offset, head) in enumerate(zip(self.offsets, self.heads, strict=True))
+        ]
 
     @property
-    def raw(self) -> list[RawFrame]:
-        """The frames as plain tuples, in Frame's field order: cheap for hot loops."""
-        return self._raw
+    def frames(self) -> tuple[Frame, ...]:
+        return tuple(map(Frame._make, self.raw))
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self.offsets)
 
-    @property
-    def has_vbr_header(self) -> bool:
-        return bool(self._raw) and self._raw[0][5]
+    def audio_heads(self) -> list[bytes]:
+        """The headers of the audio frames: all but a Xing/Info/VBRI frame."""
+        return self.heads[1:] if self.has_vbr_header else self.heads
 
     @property
     def variable(self) -> bool:
-        return len({f[2] for f in self._raw if not f[5]}) > 1
+        return len({self.facts[h][1] for h in set(self.audio_heads())}) > 1
 
     @property
     def duration(self) -> float:
         """Seconds of audio in the frames, not counting a Xing/Info/VBRI header frame."""
-        return sum(f[4] / f[3] for f in self._raw if not f[5])
+        samples: dict[int, int] = {}  # by sample rate
+        for head, count in Counter(self.audio_heads()).items():
+            _, _, rate, per_frame = self.facts[head]
+            samples[rate] = samples.get(rate, 0) + count * per_frame
+        return sum(total / rate for rate, total in sorted(samples.items()))
 
 
 def side_info(data: bytes, offset: int) -> int:
@@ -142,29 +161,40 @@ def audio_end(data: bytes) -> int:
 def scan(data: bytes, limit: int | None = None) -> Scan:
     """Walk the frames of an MP3 (at most ``limit`` of them), resyncing over junk."""
     pos, end = audio_start(data), audio_end(data)
-    frames: list[RawFrame] = []
-    append = frames.append
+    offsets: list[int] = []
+    heads: list[bytes] = []
+    add_offset, add_head = offsets.append, heads.append
     # Frame headers repeat (a CBR file has two: with and without padding), so each distinct
-    # header is parsed once, its frame's facts kept as the tail of a RawFrame; after the
-    # first frame a Xing/Info/VBRI tag cannot occur. An hour has 138,000 frames.
-    known: dict[bytes, tuple[int, int, int, int, bool]] = {}
-    seen = known.get
+    # header is parsed once; after the first frame a Xing/Info/VBRI tag cannot occur.
+    facts: dict[bytes, Facts] = {}
+    sizes: dict[bytes, int] = {}
+    size_of = sizes.get
+    vbr = False
     in_step = False  # True while the previous frame ended exactly here
     cap = len(data) if limit is None else limit
-    while pos < end and len(frames) < cap:
-        if frames:
+
+    def found(truncated: bool) -> Scan:
+        return Scan(offsets, heads, facts, vbr, truncated)
+
+    while pos < end and len(offsets) < cap:
+        if offsets:
             # Frame after frame with headers seen before: the hot loop.
-            stop = min(end, pos + (cap - len(frames)) * 4)  # no frame is under 4 bytes
+            stop = min(end, pos + (cap - len(offsets)) * 4)  # no frame is under 4 bytes
             start = pos
-            while pos < stop and (tail := seen(data[pos : pos + 4])) is not None:
-                if pos + tail[0] > end:
+            while pos < stop:
+                head = data[pos : pos + 4]
+                size = size_of(head)
+                if size is None:
+                    break
+                if pos + size > end:
                     # A header in step with the frames before it that runs past the end:
                     # the file was cut off. Out of step, it is junk that looks like one.
-                    return Scan(frames, truncated=in_step or pos != start)
-                append((pos,) + tail)  # noqa: RUF005 (twice as fast as (pos, *tail))
-                pos += tail[0]
+                    return found(in_step or pos != start)
+                add_offset(pos)
+                add_head(head)
+                pos += size
             in_step = in_step or pos != start
-            if pos >= end or len(frames) >= cap:
+            if pos >= end or len(offsets) >= cap:
                 break
             if pos >= stop:
                 continue
@@ -172,13 +202,14 @@ def scan(data: bytes, limit: int | None = None) -> Scan:
         if frame is None or frame.size < 4:
             pos, in_step = pos + 1, False
             continue
-        vbr = frame.vbr_header and not frames
-        if frames or not vbr:
-            known[data[pos : pos + 4]] = (
-                frame.size, frame.bitrate, frame.sample_rate, frame.samples, False,
-            )  # fmt: skip
+        head = data[pos : pos + 4]
+        facts[head] = (frame.size, frame.bitrate, frame.sample_rate, frame.samples)
+        sizes[head] = frame.size
         if pos + frame.size > end:
-            return Scan(frames, truncated=in_step)
-        append((pos, frame.size, frame.bitrate, frame.sample_rate, frame.samples, vbr))
+            return found(in_step)
+        if not offsets:
+            vbr = frame.vbr_header
+        add_offset(pos)
+        add_head(head)
         pos, in_step = pos + frame.size, True
-    return Scan(frames, truncated=False)
+    return found(False)
