@@ -449,3 +449,55 @@ def test_a_meeting_a_helper_reads_wrong_is_reported_as_the_build_would(
     assert alone.exit_code == 1 and "events/2019-01-05-frokost.toml: start:" in alone.stderr
     together = build(meetings, castcal, "--jobs", "2")
     assert (together.exit_code, together.stderr) == (alone.exit_code, alone.stderr)
+
+
+@pytest.fixture
+def feed_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The path of each feed the build renders, in order (made by the build's own process)."""
+    from castcal import rss
+
+    rendered, original = [], rss.render
+
+    def render(project: Any, feed: Any, *args: Any) -> Any:
+        rendered.append(feed.path)
+        return original(project, feed, *args)
+
+    monkeypatch.setattr(rss, "render", render)
+    return rendered
+
+
+def built_alone(project: Path, castcal: Callable[..., Run], out: Path) -> None:
+    """``project`` built by one process into ``out``; its caches then gone, so that the
+    next build is as cold as this one."""
+    assert build(project, castcal, "--jobs", "1", "--out", out).exit_code == 0
+    shutil.rmtree(project / ".castcal-cache")
+
+
+@pytest.mark.parametrize("off_by", [0, 1])
+def test_the_main_feed_is_made_while_helpers_make_the_audio(
+    many: Path,
+    tmp_path: Path,
+    castcal: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+    feed_renders: list[str],
+    off_by: int,
+) -> None:
+    """Its tagged copies' lengths foretold (one per episode), the main feed is rendered
+    once, ahead of its turn, and it is the feed one process makes after the audio. A copy
+    not as long as foretold (``off_by``: as when a source changes while the build reads
+    it) has the main feed made again, in its turn, from the lengths of the copies made."""
+    from castcal import tagging
+
+    built_alone(many, castcal, tmp_path / "one")
+    feed_renders.clear()
+    foretold, original = [], tagging.mp3_length
+
+    def mp3_length(path: Path, info: Any) -> int:
+        foretold.append(path)
+        return original(path, info) + off_by
+
+    monkeypatch.setattr(tagging, "mp3_length", mp3_length)
+    assert build(many, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
+    assert len(foretold) == len(list((many / "episodes").iterdir()))
+    assert feed_renders.count("podcast.xml") == 1 + off_by
+    assert hashes(tmp_path / "one") == hashes(tmp_path / "two")

@@ -229,3 +229,62 @@ def test_id3_text_outside_latin1_reads_back(tmp_path: Path) -> None:
     assert str(chapter.sub_frames["TIT2"]) == "Sak: æøå ÆØÅ"
     assert tags.getall("APIC")[0].data == b"\x89PNG not really"
     assert mutagen.File(path).info.length > 0  # the audio after the tag is found
+
+
+def _id3v24_with_footer(title: str) -> bytes:
+    """An ID3v2.4 tag with a footer (flag 0x10), which adds ten bytes its size leaves out."""
+
+    def syncsafe(n: int) -> bytes:
+        return bytes((n >> shift) & 0x7F for shift in (21, 14, 7, 0))
+
+    body = b"\x03" + title.encode()
+    frame = b"TIT2" + syncsafe(len(body)) + b"\0\0" + body
+    return (
+        b"ID3\x04\x00\x10"
+        + syncsafe(len(frame))
+        + frame
+        + b"3DI\x04\x00\x10"
+        + syncsafe(len(frame))
+    )
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        pytest.param(lambda audio: audio, id="no tags"),
+        pytest.param(lambda audio: _id3v24_with_footer("old") + audio, id="v2.4 with footer"),
+        pytest.param(
+            lambda audio: _id3v24_with_footer("one") + _id3v24_with_footer("two") + audio,
+            id="two tags in a row",
+        ),
+        pytest.param(lambda audio: audio + b"TAG" + bytes(125), id="ID3v1 at the end"),
+        pytest.param(
+            lambda audio: (
+                id3.tag([id3.picture_frame("image/jpeg", bytes(70_000))])
+                + audio
+                + b"TAG"
+                + b"x" * 125
+            ),
+            id="large cover and ID3v1",
+        ),
+        pytest.param(
+            lambda audio: b"ID3\x03\x00\x00\x7f\x7f\x7f\x7f" + audio, id="tag past the end"
+        ),
+    ],
+)
+def test_a_tagged_copys_length_is_known_before_it_is_made(
+    tmp_path: Path, wrap: Callable[[bytes], bytes]
+) -> None:
+    """A build with helpers renders the main feed while they make the audio, with the
+    lengths mp3_length foretells: they must be the lengths of the copies then made."""
+    from castcal import tagging
+
+    info = tagging.TagInfo(
+        title="Hva er endringsledelse?", artist="Difi", album="Difis endringspodd", year=2017,
+        track=1, cover=b"\xff\xd8 cover" * 500, cover_mime="image/jpeg", toc_title="Innhold",
+        chapters=(Chapter(0, 1.0, "Endringspraten"), Chapter(1.0, 3.0, "Endringsnemda")),
+    )  # fmt: skip
+    source = tmp_path / "source.mp3"
+    source.write_bytes(wrap((AUDIO / "cbr_info.mp3").read_bytes()))
+    copy = tagging.tag(source.read_bytes(), "mp3", info)
+    assert tagging.mp3_length(source, info) == len(copy)

@@ -76,6 +76,11 @@ def _syncsafe(size: int) -> bytes:
     return bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
 
 
+def tag_size(frames: Sequence[bytes]) -> int:
+    """The length of ``tag(frames)``, without joining them."""
+    return 10 + sum(map(len, frames))
+
+
 def header(frames: Sequence[bytes]) -> bytes:
     """The tag's header: version 2.3, no flags, the size of ``frames``."""
     return b"ID3\x03\x00\x00" + _syncsafe(sum(map(len, frames)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
+from collections.abc import Callable
 from typing import NamedTuple
 
 BITRATES = {  # kbps by (MPEG-1?, layer), index 1..14
@@ -142,20 +143,32 @@ def parse_header(data: bytes, pos: int) -> Frame | None:
     return Frame(pos, size, bitrate, sample_rate, samples, layer == 3 and vbr)
 
 
+def audio_bounds(read: Callable[[int, int], bytes], size: int) -> tuple[int, int]:
+    """Where the audio of a file of ``size`` bytes starts, just past any ID3v2 tags at its
+    start, and ends, before a trailing ID3v1 tag; ``read(offset, count)`` gives its bytes
+    there, so a file need not be read whole."""
+    pos = 0
+    while len(head := read(pos, 10)) == 10 and head.startswith(b"ID3"):
+        size_bytes = 0
+        for byte in head[6:10]:
+            size_bytes = (size_bytes << 7) | (byte & 0x7F)
+        pos += 10 + size_bytes + (10 if head[5] & 0x10 else 0)
+    end = size - 128 if size >= 128 and read(size - 128, 3) == b"TAG" else size
+    return pos, end
+
+
+def _reader(data: bytes) -> Callable[[int, int], bytes]:
+    return lambda offset, count: data[offset : offset + count]
+
+
 def audio_start(data: bytes) -> int:
     """Offset just past any ID3v2 tags at the start."""
-    pos = 0
-    while data[pos : pos + 3] == b"ID3" and len(data) >= pos + 10:
-        size = 0
-        for byte in data[pos + 6 : pos + 10]:
-            size = (size << 7) | (byte & 0x7F)
-        pos += 10 + size + (10 if data[pos + 5] & 0x10 else 0)
-    return pos
+    return audio_bounds(_reader(data), len(data))[0]
 
 
 def audio_end(data: bytes) -> int:
     """Offset of a trailing ID3v1 tag, or the end of the data."""
-    return len(data) - 128 if len(data) >= 128 and data[-128:-125] == b"TAG" else len(data)
+    return audio_bounds(_reader(data), len(data))[1]
 
 
 def scan(data: bytes, limit: int | None = None) -> Scan:

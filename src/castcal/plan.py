@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from castcal import layout, manifest, segments
 from castcal.chapters import chapters
@@ -18,6 +18,9 @@ from castcal.models import Episode, Event, Media, Project
 from castcal.notes import Rendered
 from castcal.output import Data
 from castcal.state import Outputs, Parts, Print, fingerprint
+
+if TYPE_CHECKING:
+    from castcal.tagging import TagInfo
 
 Piece = TypeVar("Piece", str, bytes)  # a rendered piece of an output: text or XML bytes
 NOTES = "notes"  # the pieces store of show notes as HTML
@@ -83,6 +86,17 @@ def _tag_print(project: Project) -> str:
     return fingerprint(show.title, show.author, project.cover.name, segment_titles)
 
 
+def _copy_info(project: Project, episode: Episode) -> TagInfo:
+    """The tags of the episode's published copies."""
+    from castcal import tagging
+
+    show = project.config.podcast
+    chapter_list = tuple(chapters(show, episode))
+    return tagging.info_for(
+        project, episode, title=episode.meta.title, album=show.title, chapters=chapter_list
+    )
+
+
 def _tagged(
     project: Project, episode: Episode, item: Media
 ) -> Callable[[], tuple[bytes, dict[str, Any]]]:
@@ -90,17 +104,38 @@ def _tagged(
         from castcal import tagging
 
         source = (episode.folder / item.source).read_bytes()
-        show = project.config.podcast
-        info = tagging.info_for(
-            project,
-            episode,
-            title=episode.meta.title,
-            album=show.title,
-            chapters=tuple(chapters(show, episode)),
-        )
-        return tagging.tag(source, item.facts.extension, info), {}
+        return tagging.tag(source, item.facts.extension, _copy_info(project, episode)), {}
 
     return produce
+
+
+def _copy_print(tag_print: str, episode: Episode, item: Media) -> Print:
+    return ("audio", tag_print, episode.fingerprint, item.source)
+
+
+def _predicted(project: Project, records: Outputs | None) -> dict[str, int] | None:
+    """The lengths the episodes' tagged copies (not their segments) will have, known before
+    they are made: a kept copy's from the records, an MP3's from its tag and audio. None if
+    one cannot be known so (an M4A or Ogg copy, which mutagen saves; an unreadable file)."""
+    from castcal import tagging
+
+    tag_print, lengths = _tag_print(project), {}
+    for episode in project.episodes:
+        for item in (episode.audio, *episode.alternates):
+            path = layout.media(episode, item)
+            if path is None:
+                continue
+            if records is not None and records.fresh(path, _copy_print(tag_print, episode, item)):
+                lengths[path] = records.size(path)
+            elif item.facts.extension != "mp3":
+                return None
+            else:
+                try:
+                    info = _copy_info(project, episode)
+                    lengths[path] = tagging.mp3_length(episode.folder / item.source, info)
+                except OSError:
+                    return None  # the copy's own making reports it
+    return lengths
 
 
 def _episode_segments(
@@ -123,7 +158,7 @@ def _audio_files(
     for item in (episode.audio, *episode.alternates):
         path = layout.media(episode, item)
         if path is not None:
-            yield path, ("audio", tag_print, episode.fingerprint, item.source), item
+            yield path, _copy_print(tag_print, episode, item), item
     for segment in planned:
         where = segments.target(segment)
         if where is not None:
@@ -140,8 +175,7 @@ def audio_to_make(project: Project, records: Outputs, limit: int) -> int:
         if name is None:
             continue
         entry = entries.get(name)
-        print_ = ("audio", tag_print, episode.fingerprint, episode.audio.source)
-        if entry is None or entry[0] != print_:
+        if entry is None or entry[0] != _copy_print(tag_print, episode, episode.audio):
             count += 1
             if count >= limit:
                 break
@@ -229,12 +263,20 @@ def outputs(
         """An output rendered from the pieces of its last render that are still valid."""
 
         def produce() -> tuple[Data, dict[str, Any]]:
-            data, pieces = render(parts.get(name) if parts is not None else {})
+            done = ahead.pop(name, None)
+            data, pieces = done if done is not None else render(before(name))
             if parts is not None:
                 parts.put(name, pieces)
             return data, {}
 
         return produce
+
+    def before(name: str) -> Mapping[Hashable, Any]:
+        return parts.get(name) if parts is not None else {}
+
+    # Outputs rendered ahead of their turn, while helper processes make the audio: written
+    # in their turn all the same, the feeds after the files they point at.
+    ahead: dict[str, tuple[Data, Mapping[Hashable, Any]]] = {}
 
     # The page first, and aside: it is made from the episodes and meetings alone (no
     # published file's length), so a helper process may make it, with its Jinja2 and its
@@ -294,12 +336,69 @@ def outputs(
 
         yield Planned(layout.event(event), event_print, single)
 
+    def series(before: Mapping[Hashable, str]) -> tuple[Data, Mapping[Hashable, str]]:
+        """The series, reusing each meeting's VEVENT text from the last build where the
+        meeting did not change: a scheduled job re-renders only what changed."""
+        from castcal import ics
+
+        # The calendar's properties and VTIMEZONE: 0.07 s to make for 40 years.
+        opening_key = ("series-opening", project.fingerprint, ics.series_years(project))
+        texts: dict[Hashable, str] = {
+            opening_key: before.get(opening_key) or ics.series_opening(project)
+        }
+        for event in project.events:
+            key = event_prints[event.uid]
+            texts[key] = (
+                before.get(key)
+                or vevents.get(key)
+                or ics.vevent_text(project, event, revisions[event.uid])
+            )
+        joined = [texts[event_prints[e.uid]] for e in project.events]
+        return ics.series(project, revisions, joined, texts[opening_key]), texts
+
+    def atom_feed(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
+        from castcal import atom
+
+        return atom.render(project, revisions, before)
+
+    feeds: dict[str, Any] = {}  # by path: made when first needed, then shared
+    newest: list[Episode] = []  # the episodes newest first: sorted once for all the feeds
+
+    def main_feed(lengths: Mapping[str, int]) -> Any:
+        from castcal import rss
+
+        if not newest:
+            newest.extend(rss.newest_first(project))
+        if layout.FEED not in feeds:
+            feeds[layout.FEED] = rss.main_feed(project, lengths, newest)
+        return feeds[layout.FEED]
+
+    # Helper processes make the audio meanwhile (a first build): what needs none of it is
+    # rendered now. The main feed needs the tagged copies' lengths, which an MP3's tag and
+    # audio tell before it is made; the segments' cuts, not (segment feeds wait).
+    speculated: dict[str, int] | None = None
+    if numbers is not None:
+        if calendar is not None:
+            for name, render in ((layout.CALENDAR, series), (layout.ATOM, atom_feed)):
+                if records is None or not records.fresh(name, calendar_print):
+                    ahead[name] = render(before(name))
+        speculated = _predicted(project, records)
+        if speculated is not None:
+            from castcal import rss
+
+            early = main_feed(speculated)
+            ahead[layout.FEED] = rss.render(project, early, before(layout.FEED), notes_html())
+
     # The audio last of the files the feeds point at: helper processes, when there are any,
     # make theirs meanwhile.
     everyone = range(len(project.episodes))
     yield from audio(project, everyone if numbers is None else numbers, published, records,
                      planned_segments)  # fmt: skip
     published.settle()
+    if speculated is not None and any(published.lengths.get(n) != v for n, v in speculated.items()):
+        # A source changed while the build read it: the main feed is made again, as it is.
+        ahead.pop(layout.FEED, None)
+        feeds.pop(layout.FEED, None)
 
     # The feeds: everything below depends on the lengths written above.
     feeds_print = fingerprint(
@@ -310,7 +409,6 @@ def outputs(
         sorted(published.durations.items()),
         segment_guids,
     )
-    feeds: dict[str, Any] = {}  # by path: made when first needed, then shared
 
     def feed_sections() -> dict[str, bytes]:
         made = made_feeds()
@@ -318,14 +416,11 @@ def outputs(
         return manifest.feed_sections(made[layout.FEED], segment_feeds)
 
     def made_feeds() -> dict[str, Any]:
-        if not feeds:
-            from castcal import rss
-
-            episodes = rss.newest_first(project)  # sorted once for all the feeds
+        main_feed(published.lengths)
+        if len(feeds) < 1 + len(show.segments):
             lengths, durations = published.lengths, published.durations
-            feeds[layout.FEED] = rss.main_feed(project, lengths, episodes)
             made = segments.feeds(
-                project, planned_segments, lengths, durations, segment_guids, episodes
+                project, planned_segments, lengths, durations, segment_guids, newest
             )
             feeds.update((feed.path, feed) for feed in made)
         return feeds
@@ -347,32 +442,6 @@ def outputs(
         feed_records = feed_sections()
         feeds.clear()
     if calendar is not None:
-
-        def series(before: Mapping[Hashable, str]) -> tuple[Data, Mapping[Hashable, str]]:
-            """The series, reusing each meeting's VEVENT text from the last build where the
-            meeting did not change: a scheduled job re-renders only what changed."""
-            from castcal import ics
-
-            # The calendar's properties and VTIMEZONE: 0.07 s to make for 40 years.
-            opening_key = ("series-opening", project.fingerprint, ics.series_years(project))
-            texts: dict[Hashable, str] = {
-                opening_key: before.get(opening_key) or ics.series_opening(project)
-            }
-            for event in project.events:
-                key = event_prints[event.uid]
-                texts[key] = (
-                    before.get(key)
-                    or vevents.get(key)
-                    or ics.vevent_text(project, event, revisions[event.uid])
-                )
-            joined = [texts[event_prints[e.uid]] for e in project.events]
-            return ics.series(project, revisions, joined, texts[opening_key]), texts
-
-        def atom_feed(before: Mapping[Hashable, bytes]) -> tuple[Data, Mapping[Hashable, bytes]]:
-            from castcal import atom
-
-            return atom.render(project, revisions, before)
-
         yield Planned(layout.CALENDAR, calendar_print, pieced(layout.CALENDAR, series))
         yield Planned(layout.ATOM, calendar_print, pieced(layout.ATOM, atom_feed))
 

@@ -5,13 +5,15 @@ place atomically, so a failure here can never leave a half-tagged file in feeds/
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from castcal import id3
 from castcal.chapters import Chapter, npt
 from castcal.models import Episode, Project
-from castcal.mpeg import audio_end, audio_start
+from castcal.mpeg import audio_bounds
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,7 @@ def tag(data: bytes, extension: str, info: TagInfo) -> bytes:
     return buffer.getvalue()
 
 
-def _tagged_mp3(data: bytes, info: TagInfo) -> bytes:
-    """Whatever ID3 tags the file has replaced with castcal's, rendered on their own and
-    put in front of the audio frames (the audio copied once: a thousand files a build)."""
+def _mp3_frames(info: TagInfo) -> list[bytes]:
     frames = [
         id3.text_frame(b"TIT2", info.title),
         id3.text_frame(b"TPE1", info.artist),
@@ -68,9 +68,29 @@ def _tagged_mp3(data: bytes, info: TagInfo) -> bytes:
     if info.chapters:
         frames += id3.chapter_frames(info.toc_title, info.chapters)
     frames.append(id3.picture_frame(info.cover_mime, info.cover))  # last: the largest
-    start, end = audio_start(data), audio_end(data)
+    return frames
+
+
+def _tagged_mp3(data: bytes, info: TagInfo) -> bytes:
+    """Whatever ID3 tags the file has replaced with castcal's, rendered on their own and
+    put in front of the audio frames (the audio copied once: a thousand files a build)."""
+    frames = _mp3_frames(info)
+    start, end = audio_bounds(lambda offset, count: data[offset : offset + count], len(data))
     with memoryview(data) as audio:
         return b"".join((id3.header(frames), *frames, audio[start:end]))
+
+
+def mp3_length(path: Path, info: TagInfo) -> int:
+    """The length the tagged copy of the MP3 at ``path`` will have, known without making
+    it: its tag's, and its audio's between the old tags (two small reads)."""
+    with path.open("rb") as file:
+
+        def read(offset: int, count: int) -> bytes:
+            file.seek(offset)
+            return file.read(count)
+
+        start, end = audio_bounds(read, os.fstat(file.fileno()).st_size)
+    return id3.tag_size(_mp3_frames(info)) + max(0, end - start)
 
 
 def _tag_m4a(buffer: io.BytesIO, info: TagInfo) -> None:
