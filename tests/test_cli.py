@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import subprocess
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from castcal import __version__
+from castcal import __version__, syncfs
+from castcal import output as castcal_output
 from castcal.output import LOCK_NAME
 from tests.conftest import Run, snapshot
 
@@ -86,6 +88,7 @@ def test_locked_output_exits_3(project: Path, castcal: Callable[..., Run]) -> No
     assert [p.name for p in feeds.iterdir()] == [LOCK_NAME]
 
 
+@pytest.mark.parametrize("many", [False, True], ids=["fsync each", "one sync"])
 @pytest.mark.parametrize(
     ("err", "message"),
     [(errno.EACCES, "not writable"), (errno.ENOSPC, "disk is full"), (errno.EROFS, "not writable")],
@@ -96,9 +99,11 @@ def test_write_failure_exits_1_and_keeps_old_files(
     monkeypatch: pytest.MonkeyPatch,
     err: int,
     message: str,
+    many: bool,
 ) -> None:
     """A failure in the middle of writing (simulated at fsync, where a full disk or a
-    read-only file system shows) leaves every old file as it was and no temp file."""
+    read-only file system shows, or for many files at syncfs, which reports it for all of
+    them) leaves every old file as it was and no temp file."""
     feeds = project / "feeds"
     assert castcal("build", "--config", project / "config.toml").exit_code == 0
     before = snapshot(feeds)
@@ -109,7 +114,16 @@ def test_write_failure_exits_1_and_keeps_old_files(
     def failing_fsync(fd: int) -> None:
         raise OSError(err, os.strerror(err))
 
-    monkeypatch.setattr(os, "fsync", failing_fsync)
+    def failing_syncfs(fd: int) -> int:
+        ctypes.set_errno(err)
+        return -1
+
+    if many:
+        monkeypatch.setattr(castcal_output, "ONE_SYNC_FROM", 0)
+    if many and syncfs._call() is not None:
+        monkeypatch.setattr(syncfs, "_call", lambda: failing_syncfs)
+    else:
+        monkeypatch.setattr(os, "fsync", failing_fsync)
     result = castcal("build", "--config", project / "config.toml")
     assert result.exit_code == 1 and message in result.stderr
     assert "Traceback" not in result.stderr
@@ -169,3 +183,27 @@ def test_a_first_build_that_fails_midway_publishes_nothing(
     assert len(names) == 3  # nothing was written after the failure
     assert snapshot(feeds) == {}
     assert temp_files(feeds) == []
+
+
+def test_many_files_are_made_durable_with_one_syncfs(
+    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ONE_SYNC_FROM staged files: one sync, then one syncfs that reports a failed
+    write for all of them; only the folders are fsynced, after the renames. Where syncfs
+    cannot report one (before Linux 5.8, not Linux), every staged file is fsynced."""
+    monkeypatch.setattr(castcal_output, "ONE_SYNC_FROM", 0)
+    synced, original = [], os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(f"/proc/self/fd/{fd}").readlink())
+        original(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 0, result.stderr
+    feeds = project / "feeds"
+    files = [p for p in synced if not p.is_dir()]  # the staged files, renamed since
+    if syncfs._call() is not None:
+        assert files == [] and synced and all(p.is_relative_to(feeds) for p in synced)
+    else:
+        assert len(files) >= len(snapshot(feeds))

@@ -230,21 +230,29 @@ def write_planned(
     here, in the order the plan settled it. Up to ``aside`` helpers at a time make an
     output marked aside (the page) while this process goes on with the next.
     """
+    from castcal.syncfs import Watch
+
     result, made = WriteResult(), Made()
     renamed = 0
     team = _Team(out_dir, state, published, made, share, aside)
+    watch = Watch(out_dir)  # before any file is staged: it learns of every failed write
     try:
         team.start()
         _make(out_dir, items, state, published, made, team)
         published.finish()
         result.unchanged += published.kept  # as found: by the plan, or above
         # Every staged file durable before any of them is renamed into place. For many
-        # files, one sync first, after which each fsync is cheap (and reports a failed
-        # write); a few are fsynced one by one, as a sync would also flush everything else
-        # waiting to be written, the caches included.
+        # files, one sync, and one syncfs that reports a failed write (or, where it
+        # cannot, an fsync of each file, cheap after the sync); a few are fsynced one by
+        # one, as a sync would also flush everything else waiting to be written.
+        checked = False
         if len(made.staged) > ONE_SYNC_FROM:
             os.sync()
-        for tmp, name, _, _ in made.staged:
+            try:
+                checked = watch.sync()
+            except OSError as exc:
+                raise _output_error(out_dir, exc) from exc
+        for tmp, name, _, _ in [] if checked else made.staged:
             try:
                 _fsync(Path(_beside(out_dir, name, tmp)))
             except OSError as exc:
@@ -263,6 +271,7 @@ def write_planned(
         for folder in sorted(folders):
             _fsync(folder)
     finally:
+        watch.close()
         team.stop()
         for name, print_, extra in made.unchanged:  # what was found as it would be written
             with contextlib.suppress(OSError):
