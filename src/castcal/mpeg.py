@@ -173,7 +173,7 @@ def audio_end(data: bytes) -> int:
 
 def scan(data: bytes, limit: int | None = None) -> Scan:
     """Walk the frames of an MP3 (at most ``limit`` of them), resyncing over junk."""
-    pos, end = audio_start(data), audio_end(data)
+    pos, end = audio_bounds(_reader(data), len(data))
     offsets: list[int] = []
     heads: list[bytes] = []
     add_offset, add_head = offsets.append, heads.append
