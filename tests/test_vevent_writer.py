@@ -70,7 +70,8 @@ def by_icalendar(project: Project, event: Event, alarm: timedelta | None) -> str
     vevent.add("summary", f"AVLYST: {event.meta.title}" if event.cancelled else event.meta.title)
     vevent.add("description", event.details())
     vevent.add("location", event.location)
-    vevent.add("url", event.meta.url or event.meta.registration or calendar.url)
+    url = event.meta.url or event.meta.registration or calendar.url or project.base_url
+    vevent.add("url", url)
     vevent.add("status", event.meta.status.upper())
     vevent.add("transp", "TRANSPARENT" if event.cancelled else "OPAQUE")
     if alarm is not None:
