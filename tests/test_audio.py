@@ -11,7 +11,8 @@ from pathlib import Path
 import mutagen.mp3
 import pytest
 
-from castcal import audio, mpeg
+from castcal.media import mpeg
+from castcal.media import probe as audio
 from tests.audio_factory import mp3
 from tests.conftest import REPO
 
@@ -179,7 +180,7 @@ def test_a_big_file_its_xing_header_counts_is_not_read_whole(tmp_path: Path) -> 
     probe = (
         "import resource, sys\n"
         "from pathlib import Path\n"
-        "from castcal import audio\n"
+        "from castcal.media import probe as audio\n"
         "print(audio.probe(Path(sys.argv[1])).length)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )

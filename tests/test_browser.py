@@ -11,7 +11,7 @@ from typing import Any
 import icalendar
 import pytest
 
-from castcal import audio
+from castcal.media import probe as audio
 from tests.conftest import REPO, need_program
 from tests.serving import castcal_serve
 

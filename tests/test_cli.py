@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from castcal import __version__, syncfs
-from castcal import output as castcal_output
-from castcal.output import LOCK_NAME
+from castcal import __version__
+from castcal.write import lock, syncfs
+from castcal.write import writer as castcal_output
 from tests.conftest import Run, snapshot
 
 
@@ -81,11 +81,13 @@ def test_every_problem_in_one_run(project: Path, castcal: Callable[..., Run]) ->
 def test_locked_output_exits_3(project: Path, castcal: Callable[..., Run]) -> None:
     feeds = project / "feeds"
     feeds.mkdir()
-    with FileLock(feeds / LOCK_NAME):
+    held = lock.lock_file(project, feeds)
+    held.parent.mkdir(parents=True)
+    with FileLock(held):
         result = castcal("build", "--config", project / "config.toml", "--wait", "0.2")
     assert result.exit_code == 3
     assert "another castcal build" in result.stderr
-    assert [p.name for p in feeds.iterdir()] == [LOCK_NAME]
+    assert list(feeds.iterdir()) == []
 
 
 @pytest.mark.parametrize("many", [False, True], ids=["fsync each", "one sync"])

@@ -12,7 +12,7 @@ import podcastparser
 import pytest
 from lxml import etree
 
-from castcal.vocab import APPLE_CATEGORIES
+from castcal.content.vocab import APPLE_CATEGORIES
 from tests.conftest import FEED_URL, Run
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"

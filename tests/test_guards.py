@@ -209,8 +209,8 @@ def hooked(*args, **kwargs):
     return result
 setattr(os, target, hooked)
 if target == "sync":  # the path of a build with many changed files: one sync for all
-    import castcal.output
-    castcal.output.ONE_SYNC_FROM = 0
+    import castcal.write.writer
+    castcal.write.writer.ONE_SYNC_FROM = 0
 from castcal.cli import cli
 cli(sys.argv[5:])
 """
@@ -313,7 +313,7 @@ def test_a_temporary_name_already_taken_is_left_alone(tmp_path: Path) -> None:
     (a killed process of the same number, another machine on a shared disk), it takes the
     next free one and never writes into the other's. The file it publishes has the mode a
     new file gets: 0666 less the umask, readable by a web server."""
-    from castcal import output
+    from castcal.write import writer as output
 
     dest = tmp_path / "podcast.xml"
     taken = [

@@ -1,7 +1,8 @@
-"""A build with many episodes' audio to make uses every core: helper processes make part of
-the audio. What is published is the same, byte for byte, as one process makes it; a helper
-that fails or dies, or a build that fails while its helpers work, publishes nothing and
-leaves no temporary file and no process behind."""
+"""A build with many episodes' audio to probe or make uses every core: the build's pool of
+helper processes probes the new files and makes the published audio. What is published is
+the same, byte for byte, as one process makes it; a helper that fails or dies, or a build
+that fails after its helpers worked, publishes nothing and leaves no temporary file and
+no process behind."""
 
 from __future__ import annotations
 
@@ -11,26 +12,27 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from filelock import FileLock
 
-from castcal import helpers
-from castcal.models import AudioFacts
-from castcal.output import LOCK_NAME
+from castcal.build import audio as making
+from castcal.build import gather, parallel
+from castcal.content.models import AudioFacts
+from castcal.write import lock
 from tests.conftest import Run, snapshot
 from tests.test_guards import KILLER, assert_valid
 
 COPIES = 10  # with the sample's two: more episodes than a helper is started for
 SOURCE = "hva-er-endringsledelse"
 
-pytestmark = pytest.mark.skipif(not helpers.can_fork(), reason="helpers need fork (Linux)")
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="helpers need fork (Linux)")
 
 
 @pytest.fixture
@@ -45,9 +47,9 @@ def many(project: Path) -> Path:
         copy = copy.replace("published = 2017-03-01", f"published = 2018-01-{number + 1:02d}", 1)
         copy = copy.replace("Hva er endringsledelse?", f"Kopi {number}", 1)
         (folder / "episode.toml").write_text(copy, "utf-8")
-    assert len(list((project / "episodes").iterdir())) >= helpers.FEWEST_EPISODES
+    assert len(list((project / "episodes").iterdir())) >= making.FEWEST
     # Else a thread an earlier test left running would keep every build here from forking.
-    assert helpers.can_fork(), f"threads running: {threading.enumerate()}"
+    assert parallel.can_fork(), f"threads running: {threading.enumerate()}"
     return project
 
 
@@ -76,16 +78,16 @@ class Staging:
 
 @pytest.fixture
 def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staging:
-    from castcal import output
+    from castcal.write import writer
 
-    log, original = tmp_path / "staged.log", output._stage
+    log, original = tmp_path / "staged.log", writer._create
 
-    def logged(dest: Path, data: output.Data | output.Writer) -> Path:
+    def logged(dest: Path, token: str) -> tuple[int, Path]:
         with log.open("a") as out:
             out.write(f"{os.getpid()} {dest}\n")
-        return original(dest, data)
+        return original(dest, token)
 
-    monkeypatch.setattr(output, "_stage", logged)
+    monkeypatch.setattr(writer, "_create", logged)
     return Staging(log)
 
 
@@ -103,9 +105,9 @@ def temp_files(folder: Path) -> list[Path]:
 
 def assert_no_helper_left(feeds: Path) -> None:
     """A helper holds the build's lock while it lives: the lock is free once all are gone."""
-    lock = FileLock(feeds / LOCK_NAME, timeout=0)
-    lock.acquire()
-    lock.release()
+    held = FileLock(lock.lock_file(feeds.parent, feeds), timeout=0)
+    held.acquire()
+    held.release()
 
 
 def test_helpers_publish_what_one_process_makes(
@@ -122,10 +124,8 @@ def test_helpers_publish_what_one_process_makes(
     together = staging.made(tmp_path / "two")
     assert together.keys() == alone.keys()  # every file, each staged once
     helped = {name for name, pid in together.items() if pid != os.getpid()}
-    # Audio, and the page, made aside while the build made the feeds.
-    assert helped and all(n.startswith("audio/") or n == "index.html" for n in helped)
-    assert "index.html" in helped
-    helped.remove("index.html")
+    assert helped == {name for name in together if name.startswith("audio/")}
+    assert len({together[name] for name in helped}) == 2  # both helpers took episodes
     # Whole episodes: a helper makes an episode's tagged copy and its segment cuts.
     for name in helped:
         episode = re.sub(r"-(endringspraten|endringsnemda)$", "", Path(name).stem)
@@ -146,7 +146,7 @@ def test_a_build_with_little_audio_to_make_starts_no_helper(
     assert result.exit_code == 0, result.stderr
     made = staging.made(many / "feeds")
     assert made["audio/kopi-03.mp3"] == os.getpid()
-    assert {pid for name, pid in made.items() if name != "index.html"} == {os.getpid()}
+    assert set(made.values()) == {os.getpid()}
 
 
 def test_jobs_must_be_a_positive_number(many: Path, castcal: Callable[..., Run]) -> None:
@@ -210,13 +210,13 @@ def test_a_helper_that_fails_publishes_nothing(
     assert_valid(project / "feeds")
 
 
-def test_a_build_that_fails_while_helpers_work_stops_them(
+def test_a_build_that_fails_after_helpers_worked_publishes_nothing(
     rebuilt: tuple[Path, dict[str, str]],
     castcal: Callable[..., Run],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The build's own write fails (a meeting's calendar, staged while the helpers make
-    audio): the helpers stop after the episode they have, and what they staged goes."""
+    """The build's own write fails (a meeting's calendar, staged after the helpers made
+    the audio): what the helpers staged goes with everything else."""
     project, before = rebuilt
     meeting = project / "events" / "2017-05-24-ny-digital-hverdag.toml"
     meeting.write_text(
@@ -276,9 +276,9 @@ def test_a_build_with_helpers_killed_at_any_moment_leaves_valid_output(
 def probed_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], dict[str, int]]:
     """Which process probed each audio file, a helper or the build (logged to a file); and
     helpers for as few as two files to probe, as the sample's are few."""
-    from castcal import audio
+    from castcal.media import probe as audio
 
-    monkeypatch.setattr(helpers, "FEWEST_PROBES", 2)
+    monkeypatch.setattr(gather, "FEWEST_PROBES", 2)
     log, original = tmp_path / "probed.log", audio.probe
 
     def logged(path: Path) -> AudioFacts:
@@ -305,16 +305,24 @@ def test_helpers_probe_new_audio_as_one_process_does(
     assert build(many, castcal, "--jobs", "1", "--out", tmp_path / "one").exit_code == 0
     alone = probed_by()
     assert len(alone) == 2 + COPIES and set(alone.values()) == {os.getpid()}
-    facts = json.loads((many / ".castcal-cache" / "probes.json").read_text())["entries"]
+    facts = remembered_facts(many)
     shutil.rmtree(many / ".castcal-cache")
 
     assert build(many, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
     together = probed_by()
     assert together.keys() == alone.keys()  # each file probed once
-    assert os.getpid() in together.values() and len(set(together.values())) == 2
-    again = json.loads((many / ".castcal-cache" / "probes.json").read_text())["entries"]
-    assert {k: v["facts"] for k, v in again.items()} == {k: v["facts"] for k, v in facts.items()}
+    assert os.getpid() not in together.values() and len(set(together.values())) == 2
+    assert remembered_facts(many) == facts
     assert hashes(tmp_path / "one") == hashes(tmp_path / "two")
+
+
+def remembered_facts(project: Path) -> dict[str, object]:
+    """The audio facts the project's cache holds, by file."""
+    from castcal.build import cache
+
+    with sqlite3.connect(project / cache.PATH) as db:
+        rows = db.execute("SELECT key, value FROM facts WHERE kind = 'audio'").fetchall()
+    return {key: json.loads(value) for key, value in rows}
 
 
 def test_a_file_a_helper_cannot_probe_is_reported_as_by_one_process(
@@ -330,16 +338,16 @@ def test_a_file_a_helper_cannot_probe_is_reported_as_by_one_process(
     together = build(many, castcal, "--jobs", "2")
     assert together.exit_code == 1
     assert together.stderr == alone.stderr
-    assert len(set(probed_by().values())) == 2
+    assert os.getpid() not in probed_by().values()
     assert not (many / "feeds").exists() or snapshot(many / "feeds") == {}
 
 
 def test_a_probing_helper_that_is_killed_fails_the_build(
     many: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from castcal import audio
+    from castcal.media import probe as audio
 
-    monkeypatch.setattr(helpers, "FEWEST_PROBES", 2)
+    monkeypatch.setattr(gather, "FEWEST_PROBES", 2)
     original, build_pid = audio.probe, os.getpid()
 
     def probe(path: Path) -> AudioFacts:
@@ -354,150 +362,3 @@ def test_a_probing_helper_that_is_killed_fails_the_build(
         result.stderr
     )
     assert not (many / "feeds").exists() or snapshot(many / "feeds") == {}
-
-
-@pytest.mark.parametrize("fault", ["full", "kill"])
-def test_a_helper_making_the_page_aside_that_fails_publishes_nothing(
-    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, fault: str
-) -> None:
-    """The page is made by a helper while the build makes the feeds: if that helper fails,
-    the build does, and no file changes, the feeds included."""
-    assert build(project, castcal, "--jobs", "2").exit_code == 0
-    before = hashes(project / "feeds")
-    (project / "episodes" / SOURCE / "notes.md").write_text("Nye notater.\n")
-    fail_in(monkeypatch, helper=True, folder="feeds", fault=fault)
-    result = build(project, castcal, "--jobs", "2")
-    assert result.exit_code == 1
-    if fault == "full":
-        assert "feeds/index.html: the disk is full" in result.stderr, result.stderr
-    else:
-        assert "a helper process making index.html was stopped by signal 9" in result.stderr
-    assert hashes(project / "feeds") == before
-    assert temp_files(project / "feeds") == []
-    assert_no_helper_left(project / "feeds")
-    monkeypatch.undo()
-    assert build(project, castcal, "--jobs", "2").exit_code == 0
-    assert "Nye notater." in (project / "feeds" / "index.html").read_text()
-
-
-MEETING = "2017-05-24-ny-digital-hverdag"
-
-
-@pytest.fixture
-def meetings(project: Path) -> Path:
-    """The sample project with as many more meetings as it takes a helper to read them."""
-    from castcal import meetings as reader
-
-    text = (project / "events" / f"{MEETING}.toml").read_text("utf-8")
-    for number in range(reader.FEWEST_MEETINGS + 6):
-        day = f"2019-{1 + number // 28:02d}-{1 + number % 28:02d}"
-        (project / "events" / f"{day}-frokost.toml").write_text(
-            text.replace("start = 2017-05-24", f"start = {day}", 1), "utf-8"
-        )
-    return project
-
-
-@pytest.fixture
-def read_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], dict[str, int]]:
-    """Which process read each meeting's file (logged to a file)."""
-    from castcal import meetings
-
-    log, original = tmp_path / "read.log", meetings._load_event
-
-    def logged(path: Path, *args: Any) -> Any:
-        with log.open("a") as out:
-            out.write(f"{os.getpid()} {path.name}\n")
-        return original(path, *args)
-
-    monkeypatch.setattr(meetings, "_load_event", logged)
-
-    def read() -> dict[str, int]:
-        lines = log.read_text().splitlines() if log.exists() else []
-        log.unlink(missing_ok=True)
-        return {name: int(pid) for pid, name in (line.split(" ", 1) for line in lines)}
-
-    return read
-
-
-def test_a_helper_reads_many_new_meetings_as_the_build_would(
-    meetings: Path,
-    tmp_path: Path,
-    castcal: Callable[..., Run],
-    read_by: Callable[[], dict[str, int]],
-) -> None:
-    assert build(meetings, castcal, "--jobs", "1", "--out", tmp_path / "one").exit_code == 0
-    assert set(read_by().values()) == {os.getpid()}
-    shutil.rmtree(meetings / ".castcal-cache")
-    assert build(meetings, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
-    read = read_by()
-    assert len(read) == len(list((meetings / "events").iterdir()))  # each read once
-    assert set(read.values()) == {next(iter(read.values()))} != {os.getpid()}  # by a helper
-    assert hashes(tmp_path / "one") == hashes(tmp_path / "two")
-    # Read once: the next build takes them from the cache, and starts no helper to read.
-    assert build(meetings, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
-    assert read_by() == {}
-
-
-def test_a_meeting_a_helper_reads_wrong_is_reported_as_the_build_would(
-    meetings: Path, castcal: Callable[..., Run]
-) -> None:
-    bad = meetings / "events" / "2019-01-05-frokost.toml"
-    bad.write_text(
-        bad.read_text("utf-8").replace("start = 2019-01-05", "start = 2019-03-31T02:30:00")
-    )
-    alone = build(meetings, castcal, "--jobs", "1")
-    assert alone.exit_code == 1 and "events/2019-01-05-frokost.toml: start:" in alone.stderr
-    together = build(meetings, castcal, "--jobs", "2")
-    assert (together.exit_code, together.stderr) == (alone.exit_code, alone.stderr)
-
-
-@pytest.fixture
-def feed_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The path of each feed the build renders, in order (made by the build's own process)."""
-    from castcal import rss
-
-    rendered, original = [], rss.render
-
-    def render(project: Any, feed: Any, *args: Any) -> Any:
-        rendered.append(feed.path)
-        return original(project, feed, *args)
-
-    monkeypatch.setattr(rss, "render", render)
-    return rendered
-
-
-def built_alone(project: Path, castcal: Callable[..., Run], out: Path) -> None:
-    """``project`` built by one process into ``out``; its caches then gone, so that the
-    next build is as cold as this one."""
-    assert build(project, castcal, "--jobs", "1", "--out", out).exit_code == 0
-    shutil.rmtree(project / ".castcal-cache")
-
-
-@pytest.mark.parametrize("off_by", [0, 1])
-def test_the_main_feed_is_made_while_helpers_make_the_audio(
-    many: Path,
-    tmp_path: Path,
-    castcal: Callable[..., Run],
-    monkeypatch: pytest.MonkeyPatch,
-    feed_renders: list[str],
-    off_by: int,
-) -> None:
-    """Its tagged copies' lengths foretold (one per episode), the main feed is rendered
-    once, ahead of its turn, and it is the feed one process makes after the audio. A copy
-    not as long as foretold (``off_by``: as when a source changes while the build reads
-    it) has the main feed made again, in its turn, from the lengths of the copies made."""
-    from castcal import tagging
-
-    built_alone(many, castcal, tmp_path / "one")
-    feed_renders.clear()
-    foretold, original = [], tagging.mp3_length
-
-    def mp3_length(path: Path, info: Any) -> int:
-        foretold.append(path)
-        return original(path, info) + off_by
-
-    monkeypatch.setattr(tagging, "mp3_length", mp3_length)
-    assert build(many, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
-    assert len(foretold) == len(list((many / "episodes").iterdir()))
-    assert feed_renders.count("podcast.xml") == 1 + off_by
-    assert hashes(tmp_path / "one") == hashes(tmp_path / "two")

@@ -3,26 +3,19 @@ every output made from it, and without the caches the output is the same."""
 
 from __future__ import annotations
 
-import functools
-import io
-import pickle
+import json
 import shutil
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from mutagen.id3 import ID3
 
-from castcal import state
-from castcal.models import Strict
+from castcal.build import cache
 from tests.conftest import Run, snapshot
-
-
-def sealed_pickle(content: object) -> bytes:
-    """``content`` as castcal writes a cache: pickled, then sealed."""
-    buffer = io.BytesIO()
-    state.sealed(functools.partial(pickle.dump, content))(buffer)
-    return buffer.getvalue()
 
 
 def build(project: Path, castcal: Callable[..., Run]) -> Run:
@@ -71,7 +64,6 @@ def assert_same_without_caches(project: Path, castcal: Callable[..., Run]) -> No
     before it made the same bytes."""
     warm = contents(project / "feeds")
     shutil.rmtree(project / ".castcal-cache")
-    (project / "feeds/.castcal-state.pickle").unlink()
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == warm
@@ -125,47 +117,84 @@ def test_a_renamed_meeting_file_gets_its_new_uid_everywhere(
 
 
 @pytest.mark.parametrize("damage", ["garbage", "cut short"])
-def test_damaged_caches_are_ignored(
+def test_a_damaged_cache_is_started_afresh(
     project: Path, castcal: Callable[..., Run], damage: str
 ) -> None:
     build(project, castcal)
     before = contents(project / "feeds")
-    caches = [p for p in (project / ".castcal-cache").rglob("*") if p.is_file()]
-    # probes, loaded models, the pieces of feeds, calendar and page, compiled templates
-    assert len(caches) >= 6
-    for cache in caches:
-        data = cache.read_bytes()
-        cache.write_bytes(
-            b"\x80\x04 not what it was" if damage == "garbage" else data[: len(data) // 2]
-        )
-    (project / "feeds/.castcal-state.pickle").write_bytes(b"\x80\x04 not a pickle")
+    database = project / cache.PATH
+    data = database.read_bytes()
+    database.write_bytes(
+        b"\x80\x04 not what it was" if damage == "garbage" else data[: len(data) // 2]
+    )
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == before
+    again = build(project, castcal)  # the cache made afresh serves the next build
+    assert "0 files written, 20 unchanged" in again.stdout
 
 
-def test_a_cache_torn_while_rewritten_in_place_is_not_read(tmp_path: Path) -> None:
-    """Caches are rewritten in place: one that a killed build left half new, half old, or
-    with a byte changed, fails its seal and is not read."""
-    (tmp_path / "events").mkdir()
-    (tmp_path / "events/m.toml").write_text("title = 'Møte'\n")
-    loaded = state.Loaded(tmp_path)
-    loaded.put("event:m.toml", "config", ["events/m.toml"], "x" * 5000, [])
-    loaded.save()
-    path = loaded._path(loaded._shard("event:m.toml"))
-    assert state.Loaded(tmp_path).get("event:m.toml", "config") == ("x" * 5000, [])
-    whole = path.read_bytes()
-    loaded.put("event:m.toml", "config", ["events/m.toml"], "y", [])
-    loaded.save()
-    shorter = path.read_bytes()
-    assert len(shorter) < len(whole)  # the old, longer copy was cut to the new length
-    assert state.Loaded(tmp_path).get("event:m.toml", "config") == ("y", [])
-    torn = shorter[:-30] + whole[len(shorter) - 30 :]  # the end of the old copy remains
-    changed = bytearray(whole)
-    changed[len(whole) // 2] ^= 1
-    for damaged in (torn, bytes(changed), whole[:-1]):
-        path.write_bytes(damaged)
-        assert state.Loaded(tmp_path).get("event:m.toml", "config") is None
+def test_the_cache_holds_nothing_loading_could_run(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """Every value castcal remembers is JSON or text it rendered: reading the cache runs
+    no code, whoever wrote the file."""
+    build(project, castcal)
+    with sqlite3.connect(project / cache.PATH) as db:
+        for table, column in [("facts", "value"), ("content", "value"), ("outputs", "facts")]:
+            for (value,) in db.execute(f"SELECT {column} FROM {table}"):
+                assert value is None or isinstance(json.loads(value), dict | list | str)
+        for (value,) in db.execute("SELECT value FROM pieces"):
+            value.decode("utf-8")  # XML, HTML, iCalendar text
+            assert not value.startswith((b"\x80", b"(dp", b"cos\n"))  # no pickle
+
+
+KILL_IN_COMMIT = """
+import os, signal, sys
+from castcal.build import cache
+original = cache.Store.commit
+def commit(self):
+    connection = self.connection
+    class Dying:
+        calls = 0
+        def __getattr__(self, name):
+            return getattr(connection, name)
+        def executemany(self, *args):
+            Dying.calls += 1
+            if Dying.calls == int(sys.argv[1]):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return connection.executemany(*args)
+    self.connection = Dying()
+    original(self)
+cache.Store.commit = commit
+from castcal.cli import cli
+cli(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("nth", [1, 3])
+def test_a_build_killed_while_it_saves_the_cache_leaves_it_whole(
+    project: Path, castcal: Callable[..., Run], nth: int
+) -> None:
+    """The cache is saved in one transaction: killed halfway through it, the next build
+    finds the cache as it was before, and publishes what an unbroken build would."""
+    build(project, castcal)
+    toml = project / "episodes/hva-er-endringsledelse/episode.toml"
+    toml.write_text(toml.read_text().replace("Hva er endringsledelse?", "Hva er ledelse?", 1))
+    config = str(project / "config.toml")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_IN_COMMIT, str(nth), "build", "--config", config],
+        capture_output=True,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    with sqlite3.connect(project / cache.PATH) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    after_kill = contents(project / "feeds")
+    assert "Hva er ledelse?" in (project / "feeds/podcast.xml").read_text()
+    assert "0 files written" in build(project, castcal).stdout
+    assert contents(project / "feeds") == after_kill
+    assert_same_without_caches(project, castcal)
 
 
 def test_a_moved_project_does_not_reuse_old_paths(
@@ -194,65 +223,73 @@ def test_a_relative_and_an_absolute_config_path_do_not_share_paths(
     assert (project / "feeds/audio/digital-transformasjon.mp3").is_file()
 
 
-def test_a_cache_made_for_other_models_is_ignored(
+def test_cached_models_of_another_shape_are_loaded_afresh(
     project: Path, castcal: Callable[..., Run]
 ) -> None:
-    """The same castcal version with changed models (an editable install, a development
-    build) must not unpickle objects of the old ones."""
+    """An episode or meeting kept by a castcal whose models differed (an editable install,
+    a development build) no longer validates: it is read again from its files."""
     build(project, castcal)
     before = contents(project / "feeds")
-    cache = min((project / ".castcal-cache").glob("loaded-episodes-*.pickle"))
-    old_header = pickle.loads(cache.read_bytes())[0]
-
-    class Added(Strict):  # a model the cache was not made with
-        added: int = 0
-
+    with sqlite3.connect(project / cache.PATH) as db:
+        rows = db.execute("SELECT key, value FROM content").fetchall()
+        assert len(rows) == 6  # two episodes, four meetings
+        for key, value in rows:
+            changed = json.loads(value) | {"added": 1}
+            db.execute("UPDATE content SET value = ? WHERE key = ?", (json.dumps(changed), key))
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == before
-    new_header = pickle.loads(cache.read_bytes())[0]
-    assert new_header != old_header  # the cache was made afresh
-    assert "Added(added)" in new_header[-1]
+    with sqlite3.connect(project / cache.PATH) as db:
+        assert all('"added"' not in v for (v,) in db.execute("SELECT value FROM content"))
 
 
-def test_a_loaded_entry_is_read_only_from_its_own_shard(tmp_path: Path) -> None:
-    """A cache file of an older layout, in which every meeting was in one file, must not
-    bring back stale copies of entries that now live in a shard of their own."""
-    from castcal.state import Loaded
-
-    (tmp_path / "events").mkdir()
-    meeting = tmp_path / "events/m.toml"
-    meeting.write_text("title = 'Før'\n")
-    first = Loaded(tmp_path)
-    first.put("event:m.toml", "config", ["events/m.toml"], "before", [])
-    first.save()
-    own = first._path(first._shard("event:m.toml"))
-    other = first._path("other")
-    header, _, entries = pickle.loads(own.read_bytes())
-    other.write_bytes(sealed_pickle((header, entries)))  # as before shards were named
-    meeting.write_text("title = 'Etter'\n")
-    second = Loaded(tmp_path)
-    assert second.get("event:m.toml", "config") is None  # changed since: not valid
-    second.put("event:m.toml", "config", ["events/m.toml"], "after", [])
-    second.save()
-    assert Loaded(tmp_path).get("event:m.toml", "config") == ("after", [])
-
-
-def test_output_records_of_another_layout_are_not_read(
+def test_a_cache_made_by_another_castcal_is_emptied(
     project: Path, castcal: Callable[..., Run]
 ) -> None:
-    """Records written by a build of the same version but another layout (a development
-    build) are ignored, not misread."""
-    from castcal import __version__
-
     build(project, castcal)
     before = contents(project / "feeds")
-    state = project / "feeds/.castcal-state.pickle"
-    entries = {name: {"fingerprint": "x", "size": 1, "mtime": 1} for name in before}
-    state.write_bytes(sealed_pickle({"castcal": __version__, "entries": entries, "whole": ""}))
+    with sqlite3.connect(project / cache.PATH) as db:
+        db.execute("UPDATE meta SET value = '0.0.1' WHERE key = 'castcal'")
+        db.execute("UPDATE outputs SET print = 'x', size = 1")
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == before
+    with sqlite3.connect(project / cache.PATH) as db:
+        assert db.execute("SELECT count(*) FROM outputs WHERE print = 'x'").fetchone() == (0,)
+
+
+def test_the_output_folder_holds_only_what_is_published(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """No state, cache or lock of castcal's in the folder that is published as it is."""
+    for _ in range(2):
+        build(project, castcal)
+        names = sorted(
+            p.relative_to(project / "feeds").as_posix() for p in (project / "feeds").rglob("*")
+        )
+        assert not [n for n in names if any(part.startswith(".") for part in n.split("/"))]
+        manifest = json.loads((project / "feeds/manifest.json").read_text())
+        published = {f for f in names if (project / "feeds" / f).is_file()}
+        assert {"podcast.xml", "frokost.ics", "index.html", "manifest.json"} <= published
+        assert len(published) == 20 and len(manifest["episodes"]) == 2
+
+
+def test_a_renamed_episode_folder_built_with_allow_removal_is_published_anew(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """The old episode leaves the feeds and its files go; the new one is published."""
+    build(project, castcal)
+    episodes = project / "episodes"
+    (episodes / "hva-er-endringsledelse").rename(episodes / "hva-er-ledelse")
+    result = castcal("build", "--config", project / "config.toml", "--allow-removal")
+    assert result.exit_code == 0, result.stderr
+    feeds = project / "feeds"
+    for name in ("podcast.xml", "endringspraten.xml", "index.html", "manifest.json"):
+        text = (feeds / name).read_text()
+        assert "hva-er-ledelse" in text and "hva-er-endringsledelse" not in text, name
+    assert (feeds / "audio/hva-er-ledelse.mp3").is_file()
+    assert not list(feeds.rglob("hva-er-endringsledelse*"))
+    assert_same_without_caches(project, castcal)
 
 
 def test_audio_probed_by_a_build_that_fails_is_not_probed_again(
@@ -260,7 +297,7 @@ def test_audio_probed_by_a_build_that_fails_is_not_probed_again(
 ) -> None:
     """An editor's mistake elsewhere fails the build; the audio it probed is remembered all
     the same (an MP3 without a Xing header is read whole to be timed)."""
-    from castcal import audio
+    from castcal.media import probe as audio
 
     probed: list[str] = []
     original = audio.probe

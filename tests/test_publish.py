@@ -16,7 +16,7 @@ from botocore.exceptions import EndpointConnectionError
 from moto.server import ThreadedMotoServer
 
 from castcal.errors import ContentError, RemoteError
-from castcal.publish import publish
+from castcal.publish.s3 import publish
 from tests.conftest import Run, copy_sample
 from tests.http_server import Site, serve
 

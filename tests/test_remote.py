@@ -11,9 +11,10 @@ import feedparser
 import httpx
 import pytest
 
-from castcal import remote
-from castcal.build import Options, build
+from castcal.build.gather import Network
+from castcal.build.pipeline import Request, build
 from castcal.errors import ContentError
+from castcal.media import remote
 from tests.conftest import DATA, REPO, Run
 from tests.http_server import Site, serve
 
@@ -37,8 +38,14 @@ def client() -> Iterator[httpx.Client]:
         yield made
 
 
-def prober(client: httpx.Client, cache: Path | None = None, **kw: object) -> remote.Prober:
-    return remote.Prober(client, cache, backoff=0.01, **kw)  # type: ignore[arg-type]
+def prober(
+    client: httpx.Client,
+    cache: dict[str, remote.CacheEntry] | None = None,
+    *,
+    offline: bool = False,
+    attempts: int = 3,
+) -> remote.Prober:
+    return remote.Prober(client, cache, backoff=0.01, offline=offline, attempts=attempts)
 
 
 def test_mp3_length_type_duration_and_few_bytes(site: Site, client: httpx.Client) -> None:
@@ -145,30 +152,24 @@ def test_network_failure_with_mock_transport() -> None:
         prober(failing).probe("https://cdn.example.org/episode.mp3")
 
 
-def test_rebuild_costs_one_conditional_request(
-    site: Site, client: httpx.Client, tmp_path: Path
-) -> None:
-    cache = tmp_path / "remote.json"
+def test_rebuild_costs_one_conditional_request(site: Site, client: httpx.Client) -> None:
     urls = [site.url(f"/files/{n}") for n in ("long.mp3", "speech.m4a", "vbr_xing.mp3")]
-    first = prober(client, cache)
+    first = prober(client)
     probed = first.probe_all(urls)
-    cache.write_bytes(first.cache_bytes())
     before = len(site.log)
-    second = prober(client, cache)
+    second = prober(client, first.cache)
     assert second.probe_all(urls) == probed
     new = site.log[before:]
     assert len(new) == len(urls)
     assert all(r.method == "HEAD" and r.status == 304 and "If-None-Match" in r.headers for r in new)
 
 
-def test_offline_uses_only_the_cache(site: Site, client: httpx.Client, tmp_path: Path) -> None:
-    cache = tmp_path / "remote.json"
-    online = prober(client, cache)
+def test_offline_uses_only_the_cache(site: Site, client: httpx.Client) -> None:
+    online = prober(client)
     url = site.url("/files/long.mp3")
     facts = online.probe(url)
-    cache.write_bytes(online.cache_bytes())
     before = len(site.log)
-    offline = prober(client, cache, offline=True)
+    offline = prober(client, online.cache, offline=True)
     assert offline.probe(url) == facts
     with pytest.raises(remote.ProbeError, match="--offline"):
         offline.probe(site.url("/files/speech.m4a"))
@@ -199,7 +200,7 @@ def test_build_with_a_remote_enclosure(
 ) -> None:
     url = site.url("/redirect/2/episode.mp3")
     write_remote_episode(project, url)
-    result = build(project / "config.toml", options=Options(client=client))
+    result = build(Request(project / "config.toml", network=Network(client=client)))
     assert result.project.warnings  # http:// is published, with a warning
     parsed = feedparser.parse(project / "feeds/podcast.xml")
     (enclosure,) = next(
@@ -209,7 +210,7 @@ def test_build_with_a_remote_enclosure(
     assert int(enclosure.length) == len(site.files["episode.mp3"])
     assert not (project / "feeds/audio/hva-er-endringsledelse.mp3").exists()
     with pytest.raises(ContentError) as strict:
-        build(project / "config.toml", strict=True, options=Options(client=client))
+        build(Request(project / "config.toml", strict=True, network=Network(client=client)))
     assert "uses http://" in str(strict.value)
     # offline, from the cache the first build left
     offline = castcal("build", "--offline", "--config", project / "config.toml")

@@ -15,8 +15,11 @@ import podcastparser
 import pytest
 from mutagen.id3 import ID3
 
-from castcal import audio, mp3cut, mpeg
-from castcal import build as castcal_build
+from castcal.build.pipeline import Request
+from castcal.build.pipeline import build as castcal_build
+from castcal.media import cuts as mp3cut
+from castcal.media import mpeg
+from castcal.media import probe as audio
 from tests.conftest import DATA, Run, need_program, snapshot
 
 KINDS = ("endringspraten", "endringsnemda")
@@ -185,7 +188,7 @@ def test_changing_one_start_recuts_only_that_episode(
 def test_an_episodes_cuts_are_made_right_after_its_tagged_copy(project: Path) -> None:
     """Episode by episode: the MP3 its segments are cut from was just read for the tagged
     copy (an archive's worth of hours would not stay cached for a second pass)."""
-    result = castcal_build.build(project / "config.toml")
+    result = castcal_build(Request(project / "config.toml"))
     made = [name for name in result.written if name.startswith("audio/")]
     expected = [
         f"audio/{episode}{suffix}.mp3"

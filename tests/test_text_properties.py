@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from castcal import content, rss
 from castcal.errors import ContentError
 from tests.conftest import copy_sample
+from tests.rendering import load, main_feed
 
 EPISODE = "episodes/hva-er-endringsledelse"
 GUID = "4c711430-6b33-5eb5-a17d-977cbf0cc304"
@@ -73,7 +73,7 @@ def test_free_text_is_published_safely_or_refused(
     (folder / "episode.toml").write_text(tomli_w.dumps(data), "utf-8")
     (folder / "notes.md").write_text(notes, "utf-8", newline="")
     try:
-        project = content.load(sample / "config.toml")
+        project = load(sample / "config.toml")
     except ContentError as error:
         event("refused")
         for problem in error.problems:
@@ -85,7 +85,7 @@ def test_free_text_is_published_safely_or_refused(
         (folder / "episode.toml").write_bytes(original)
 
     event("published")
-    feed = bytes(rss.render(project)[0])
+    feed = main_feed(project)
     root = etree.fromstring(feed)  # strict parser: raises on malformed XML
     (item,) = [i for i in root.iter("item") if i.findtext("guid") == GUID]
     assert item.findtext("title") == title.strip()

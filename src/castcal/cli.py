@@ -1,12 +1,20 @@
-"""The command line: parse options, call one function, turn errors into exit codes."""
+"""The command line: parse options, call one function, turn its errors into exit codes.
+
+castcal's own errors (errors.py) are messages for the user, with the exit code each
+carries; any other exception is a bug: its traceback is shown, with a line asking to
+report it, and the exit code is 70 (EX_SOFTWARE), never one that blames the content or
+the network.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -14,13 +22,39 @@ from castcal import __version__
 from castcal.errors import CastcalError, ContentError, Problem
 
 if TYPE_CHECKING:
-    from castcal.build import Options
+    from castcal.build.gather import Network
+    from castcal.build.pipeline import Request
 
-# Remote probes above this count get a progress bar on a terminal.
-PROGRESS_FROM = 10
+P = ParamSpec("P")
+R = TypeVar("R")
+BUG = 70  # EX_SOFTWARE (sysexits.h)
+PROGRESS_FROM = 10  # remote probes: more get a progress bar on a terminal
 
 
-def _fail(error: CastcalError) -> None:
+def reported(command: Callable[P, R]) -> Callable[P, R]:
+    """A command whose errors become messages and exit codes (see above)."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except CastcalError as error:
+            _fail(error)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception:
+            traceback.print_exc()
+            click.echo(
+                f"castcal {__version__} hit a bug (the traceback above): please report it, "
+                "with the command you ran.",
+                err=True,
+            )
+            sys.exit(BUG)
+
+    return run
+
+
+def _fail(error: CastcalError) -> NoReturn:
     if isinstance(error, ContentError):
         for problem in error.problems:
             click.echo(str(problem), err=True)
@@ -51,10 +85,10 @@ def _progress(count: int) -> Iterator[Callable[[int], None] | None]:
         yield lambda done: bar.advance(task, done)
 
 
-def _options(offline: bool, jobs: int | None = None) -> Options:
-    from castcal.build import Options
+def _network(offline: bool) -> Network:
+    from castcal.build.gather import Network
 
-    return Options(offline=offline, progress=_progress, jobs=jobs)
+    return Network(offline=offline, progress=_progress)
 
 
 config_option = click.option(
@@ -65,8 +99,6 @@ config_option = click.option(
     show_default=True,
     help="The project's config.toml.",
 )
-
-
 out_option = click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -80,23 +112,17 @@ wait_option = click.option(
     help="Seconds to wait for another castcal run on the same folder to finish.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
-
-
-def common(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The options build and check share."""
-    for option in reversed(
-        [
-            config_option,
-            click.option(
-                "--offline",
-                is_flag=True,
-                help="Use only cached facts for remote audio; never touch the network.",
-            ),
-            click.option("--strict", is_flag=True, help="Treat warnings as problems."),
-        ]
-    ):
-        function = option(function)
-    return function
+offline_option = click.option(
+    "--offline",
+    is_flag=True,
+    help="Use only cached facts for remote audio; never touch the network.",
+)
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as problems.")
+removal_option = click.option(
+    "--allow-removal",
+    is_flag=True,
+    help="Let the build drop published episodes or meetings (or change their identity).",
+)
 
 
 @click.group()
@@ -105,20 +131,18 @@ def cli() -> None:
     """Podcast feeds and event calendars from plain files.
 
     Exit codes: 0 success, 1 content or guard problem, 2 usage error,
-    3 another build holds the lock, 4 network failure no cache covers.
+    3 another build holds the lock, 4 network failure no cache covers, 70 a bug.
     """
 
 
 @cli.command()
-@common
+@config_option
+@offline_option
+@strict_option
 @out_option
 @wait_option
 @quiet_option
-@click.option(
-    "--allow-removal",
-    is_flag=True,
-    help="Let the build drop published episodes or meetings (or change their identity).",
-)
+@removal_option
 @click.option(
     "--guard-url",
     metavar="URL",
@@ -130,8 +154,9 @@ def cli() -> None:
     "-j",
     type=click.IntRange(min=1),
     help="Processes at work at once (default: one per CPU; 1: the build alone). Helpers "
-    "probe, cut and tag audio and read meetings when there are many, and make the show page.",
+    "probe new audio files and make the published audio when there is much of it.",
 )
+@reported
 def build(
     config_path: Path,
     offline: bool,
@@ -145,65 +170,18 @@ def build(
     jobs: int | None,
 ) -> None:
     """Build the feeds from config.toml, episodes/ and events/."""
-    from castcal.build import build as run_build
+    from castcal.build.pipeline import Request
+    from castcal.build.pipeline import build as run_build
 
-    try:
-        result = run_build(
-            config_path,
-            out,
-            wait,
-            strict=strict,
-            allow_removal=allow_removal,
-            guard_url=guard_url,
-            options=_options(offline, jobs),
-        )
-    except CastcalError as error:
-        _fail(error)
-        return
+    request = Request(
+        config_path, out, wait, strict, allow_removal, guard_url, jobs, _network(offline)
+    )
+    result = run_build(request)
     _warn(result.project.warnings)
     if not quiet:
         click.echo(result.summary())
     if then_publish:
         _publish(config_path, out, wait, quiet=quiet, dry_run=False, allow_removal=allow_removal)
-
-
-def _publish(
-    config_path: Path,
-    out: Path | None,
-    wait: float,
-    *,
-    quiet: bool,
-    dry_run: bool,
-    allow_removal: bool,
-) -> None:
-    from castcal.publish import publish as run_publish
-    from castcal.publish import redact
-
-    try:
-        result = run_publish(
-            config_path,
-            out,
-            dry_run=dry_run,
-            allow_removal=allow_removal,
-            wait=wait,
-            progress=_progress,
-        )
-    except CastcalError as error:
-        _fail(error)
-        return
-    except Exception as error:
-        click.echo(f"error: {redact(str(error))}", err=True)
-        sys.exit(4)
-    if dry_run:
-        for upload in result.uploads:
-            click.echo(f"{upload.reason:8} {upload.name} ({upload.size} bytes)")
-        for name in result.stale:
-            verb = "delete" if allow_removal else "keep"
-            click.echo(f"{verb:8} {name} (no longer built)")
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if not quiet or dry_run:
-        click.echo(result.summary())
 
 
 @cli.command()
@@ -219,6 +197,7 @@ def _publish(
 )
 @wait_option
 @quiet_option
+@reported
 def publish(
     config_path: Path,
     out: Path | None,
@@ -235,17 +214,48 @@ def publish(
     _publish(config_path, out, wait, quiet=quiet, dry_run=dry_run, allow_removal=allow_removal)
 
 
+def _publish(
+    config_path: Path,
+    out: Path | None,
+    wait: float,
+    *,
+    quiet: bool,
+    dry_run: bool,
+    allow_removal: bool,
+) -> None:
+    from castcal.publish.s3 import publish as run_publish
+
+    result = run_publish(
+        config_path,
+        out,
+        dry_run=dry_run,
+        allow_removal=allow_removal,
+        wait=wait,
+        progress=_progress,
+    )
+    if dry_run:
+        for upload in result.uploads:
+            click.echo(f"{upload.reason:8} {upload.name} ({upload.size} bytes)")
+        for name in result.stale:
+            verb = "delete" if allow_removal else "keep"
+            click.echo(f"{verb:8} {name} (no longer built)")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not quiet or dry_run:
+        click.echo(result.summary())
+
+
 @cli.command()
-@common
+@config_option
+@offline_option
+@strict_option
+@reported
 def check(config_path: Path, offline: bool, strict: bool) -> None:
     """Check every content file and report every problem; write nothing."""
-    from castcal.build import load
+    from castcal.build.pipeline import Request
+    from castcal.build.pipeline import check as run_check
 
-    try:
-        project = load(config_path, _options(offline), strict=strict)
-    except CastcalError as error:
-        _fail(error)
-        return
+    project = run_check(Request(config_path, strict=strict, network=_network(offline)))
     _warn(project.warnings)
     click.echo(
         f"{config_path}: ok: {len(project.episodes)} episodes, {len(project.events)} meetings"
@@ -258,27 +268,13 @@ def check(config_path: Path, offline: bool, strict: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--watch", is_flag=True, help="Rebuild whenever the content changes.")
+@reported
 def serve(config_path: Path, out: Path | None, host: str, port: int, watch: bool) -> None:
     """Build, then preview the output locally as a web host would serve it."""
-    import threading
-
     from castcal import serve as serving
-    from castcal.build import build as run_build
+    from castcal.build.pipeline import Request
 
-    def rebuild() -> Path | None:
-        try:
-            result = run_build(config_path, out, options=_options(offline=False))
-        except CastcalError as error:
-            if isinstance(error, ContentError):
-                for problem in error.problems:
-                    click.echo(str(problem), err=True)
-            else:
-                click.echo(f"error: {error}", err=True)
-            return None
-        _warn(result.project.warnings)
-        click.echo(result.summary(), err=True)
-        return result.out_dir
-
+    rebuild = functools.partial(_rebuild, Request(config_path, out, network=_network(False)))
     seen = serving.content_signature(config_path.parent)  # before the build: miss no edit
     folder = rebuild() or out or config_path.parent / "feeds"
     if not folder.is_dir():
@@ -289,22 +285,27 @@ def serve(config_path: Path, out: Path | None, host: str, port: int, watch: bool
     except OSError as exc:
         click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror}", err=True)
         sys.exit(2)
-    bound_port = server.server_address[1]
-    click.echo(f"Serving {folder} at http://{host}:{bound_port}/ (Ctrl+C stops)")
+    click.echo(f"Serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl+C stops)")
     sys.stdout.flush()
-    stop = threading.Event()
-    if watch:
-        watcher = threading.Thread(
-            target=serving.watch, args=(config_path.parent, rebuild, stop, seen), daemon=True
-        )
-        watcher.start()
+    serving.run(server, config_path.parent, rebuild if watch else None, seen)
+
+
+def _rebuild(request: Request) -> Path | None:
+    """A build for the preview: its problems are printed, and the preview goes on."""
+    from castcal.build.pipeline import build as run_build
+
     try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.server_close()
+        result = run_build(request)
+    except CastcalError as error:
+        if isinstance(error, ContentError):
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+        else:
+            click.echo(f"error: {error}", err=True)
+        return None
+    _warn(result.project.warnings)
+    click.echo(result.summary(), err=True)
+    return result.out_dir
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from castcal.mediatypes import content_type
+from castcal.render.mediatypes import content_type
 
 
 def resolve(root: Path, raw_path: str) -> Path | int:
@@ -190,6 +190,28 @@ def content_signature(project_root: Path) -> tuple[tuple[str, int, int], ...]:
 def _cover_stat(project_root: Path) -> tuple[int, int]:
     stats = [p.stat() for p in project_root.glob("cover.*") if p.is_file()]
     return (sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0))
+
+
+def run(
+    server: Server,
+    project_root: Path,
+    rebuild: Callable[[], object] | None,
+    seen: tuple[tuple[str, int, int], ...],
+) -> None:
+    """Serve until interrupted; with ``rebuild``, call it whenever the content changes."""
+    stop = threading.Event()
+    if rebuild is not None:
+        watcher = threading.Thread(
+            target=watch, args=(project_root, rebuild, stop, seen), daemon=True
+        )
+        watcher.start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
 
 
 def watch(

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from castcal import mpeg
+from castcal.media import mpeg
 
 OUT = Path(__file__).resolve().parent / "audio"
 TEXT = "Velkommen til endringspraten. Og nå: endringsnemda."

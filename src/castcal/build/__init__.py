@@ -1,0 +1,1 @@
+"""The build: the pipeline from content to written output, and what it remembers."""

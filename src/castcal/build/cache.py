@@ -1,0 +1,258 @@
+"""Everything castcal remembers between builds, in one SQLite database in the project's
+.castcal-cache/: facts about files (audio, the cover, remote enclosures, the published
+manifest fetched), the episodes and meetings as loaded, the rendered pieces of the big
+outputs, and what each output file was made from.
+
+Values are JSON text or bytes (loading them runs no code, whoever wrote the file). Changes
+wait in memory and are written in one transaction when the build ends, so a build killed
+at any moment leaves the database as it was before or after it. All of it is a cache: a
+missing, damaged or foreign database costs one slower build, never a wrong one, and a
+database that cannot be written is only not written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from castcal import __version__
+
+PATH = Path(".castcal-cache") / "castcal.sqlite3"
+SCHEMA = "1"
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS facts (kind TEXT, key TEXT, size INTEGER, mtime INTEGER,"
+    " value TEXT NOT NULL, PRIMARY KEY (kind, key))",
+    "CREATE TABLE IF NOT EXISTS content (key TEXT PRIMARY KEY, config TEXT NOT NULL,"
+    " stamps TEXT NOT NULL, value TEXT NOT NULL, warnings TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS pieces (namespace TEXT, key TEXT, value BLOB NOT NULL,"
+    " PRIMARY KEY (namespace, key))",
+    "CREATE TABLE IF NOT EXISTS outputs (folder TEXT, name TEXT, print TEXT NOT NULL,"
+    " size INTEGER, mtime INTEGER, facts TEXT, PRIMARY KEY (folder, name))",
+)
+_VERSION = {"schema": SCHEMA, "castcal": __version__}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something learned of a file, valid while it keeps this size and mtime (ns)."""
+
+    size: int
+    mtime: int
+    value: object  # as JSON holds it
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """An episode or meeting as loaded: the config.toml it was loaded with (by its
+    fingerprint), the files it was read from as they were, its model as JSON, and the
+    warnings it came with."""
+
+    config: str
+    stamps: list[tuple[str, int, int]]
+    value: str
+    warnings: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Record:
+    """An output file as the build wrote it: what it was made from (a fingerprint), its
+    size and mtime then, and facts to remember of it (a segment cut's duration)."""
+
+    print: str
+    size: int
+    mtime: int
+    facts: Mapping[str, float]
+
+
+class Store:
+    """The database of one project, open for one build."""
+
+    def __init__(self, root: Path) -> None:
+        self.connection = _connect(root / PATH)
+        self._facts: dict[str, dict[str, Fact]] = {}
+        self._loaded: dict[str, Loaded] | None = None
+        self._pending: list[tuple[str, tuple[object, ...]]] = []
+        self._pending_many: list[tuple[str, Sequence[tuple[object, ...]]]] = []
+
+    # Facts about files, and values kept by key (remote validators, a fetched manifest).
+
+    def facts(self, kind: str) -> dict[str, Fact]:
+        """What is remembered of each file of ``kind``, by key; read when first asked."""
+        if kind not in self._facts:
+            rows = self._select("SELECT key, size, mtime, value FROM facts WHERE kind = ?", kind)
+            self._facts[kind] = {k: Fact(s, m, json.loads(v)) for k, s, m, v in rows}
+        return self._facts[kind]
+
+    def put_fact(self, kind: str, key: str, fact: Fact) -> None:
+        self.facts(kind)[key] = fact
+        value = json.dumps(fact.value, sort_keys=True)
+        self._later(
+            "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
+            (kind, key, fact.size, fact.mtime, value),
+        )
+
+    # Episodes and meetings as loaded.
+
+    def loaded(self) -> dict[str, Loaded]:
+        """Every episode and meeting as loaded, by key; read when first asked."""
+        if self._loaded is None:
+            rows = self._select("SELECT key, config, stamps, value, warnings FROM content")
+            self._loaded = {k: Loaded(c, json.loads(s), v, json.loads(w)) for k, c, s, v, w in rows}
+        return self._loaded
+
+    def put_loaded(self, key: str, entry: Loaded) -> None:
+        self.loaded()[key] = entry
+        stamps, warnings = json.dumps(entry.stamps), json.dumps(entry.warnings)
+        self._later(
+            "INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)",
+            (key, entry.config, stamps, entry.value, warnings),
+        )
+
+    def forget_loaded(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        for key in keys:
+            self.loaded().pop(key, None)
+        self._later_many("DELETE FROM content WHERE key = ?", [(key,) for key in keys])
+
+    # Rendered pieces of the big outputs, by output (or "notes") and key.
+
+    def pieces(self, namespace: str) -> dict[str, bytes]:
+        rows = self._select("SELECT key, value FROM pieces WHERE namespace = ?", namespace)
+        return {key: bytes(value) for key, value in rows}
+
+    def update_pieces(self, namespace: str, new: Mapping[str, bytes], gone: set[str]) -> None:
+        """Keep ``new`` in ``namespace`` besides what it holds, and no longer ``gone``."""
+        rows = [(namespace, key, value) for key, value in new.items()]
+        self._later_many("INSERT OR REPLACE INTO pieces VALUES (?, ?, ?)", rows)
+        self._later_many(
+            "DELETE FROM pieces WHERE namespace = ? AND key = ?", [(namespace, k) for k in gone]
+        )
+
+    # What each output file was made from, by output folder.
+
+    def records(self, folder: Path) -> dict[str, Record]:
+        rows = self._select(
+            "SELECT name, print, size, mtime, facts FROM outputs WHERE folder = ?", str(folder)
+        )
+        return {n: Record(p, s, m, json.loads(f) if f else {}) for n, p, s, m, f in rows}
+
+    def put_records(self, folder: Path, records: Mapping[str, Record]) -> None:
+        rows = [
+            (
+                str(folder),
+                name,
+                r.print,
+                r.size,
+                r.mtime,
+                json.dumps(dict(r.facts)) if r.facts else None,
+            )
+            for name, r in records.items()
+        ]
+        self._later_many("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def forget_records(self, folder: Path, names: Iterable[str]) -> None:
+        rows = [(str(folder), name) for name in names]
+        self._later_many("DELETE FROM outputs WHERE folder = ? AND name = ?", rows)
+
+    # One transaction for everything the build changed.
+
+    def commit(self) -> None:
+        """Write every change of this build in one transaction; a database that cannot be
+        written (a full disk, another build's long transaction) is left as it was."""
+        if not (self._pending or self._pending_many) or self.connection is None:
+            return
+        try:
+            with _transaction(self.connection):
+                for sql, row in self._pending:
+                    self.connection.execute(sql, row)
+                for sql, rows in self._pending_many:
+                    self.connection.executemany(sql, rows)
+        except sqlite3.Error:
+            pass  # the cache only saves time
+        self._pending.clear()
+        self._pending_many.clear()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.commit()
+        finally:
+            self.close()
+
+    def _select(self, sql: str, *args: object) -> list[Any]:
+        """The rows of a query, as the DB-API gives them (of no declared type)."""
+        if self.connection is None:
+            return []
+        try:
+            return self.connection.execute(sql, args).fetchall()
+        except sqlite3.Error:
+            return []
+
+    def _later(self, sql: str, row: tuple[object, ...]) -> None:
+        self._pending.append((sql, row))
+
+    def _later_many(self, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+        if rows:
+            self._pending_many.append((sql, rows))
+
+
+def _connect(path: Path) -> sqlite3.Connection | None:
+    """The database at ``path``, made or emptied as needed: a damaged file, or one made
+    by another castcal, is started afresh. None where none can be had (a read-only
+    project folder): the build then remembers nothing."""
+    for attempt in range(2):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+        except (OSError, sqlite3.Error):
+            return None
+        try:
+            _prepare(connection)
+            return connection
+        except sqlite3.DatabaseError:
+            connection.close()
+            if attempt == 0:
+                for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+                    with contextlib.suppress(OSError):
+                        (path.parent / name).unlink()
+    return None
+
+
+def _prepare(connection: sqlite3.Connection) -> None:
+    # WAL: readers never wait for a writer; NORMAL: a commit is not fsynced (a cache).
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    with _transaction(connection):
+        for table in _TABLES:
+            connection.execute(table)
+        stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+        if stored != _VERSION:  # made by another castcal: nothing in it can be trusted
+            for table in ("facts", "content", "pieces", "outputs", "meta"):
+                connection.execute(f"DELETE FROM {table}")
+            connection.executemany("INSERT INTO meta VALUES (?, ?)", _VERSION.items())
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """One transaction, taking the write lock from the start (so two builds of one project
+    wait for each other instead of failing halfway), rolled back on any error."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

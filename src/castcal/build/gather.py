@@ -1,0 +1,203 @@
+"""The first phase of a build: the project loaded with the facts of all its audio, taking
+from the cache what earlier builds learned and is still true, and every problem found.
+
+Episodes and meetings whose files are all as they were (size and mtime) and whose
+config.toml is the same come from the cache as loaded; local audio is probed (on every
+core, when there is much of it) only when new or changed, remote audio with one
+conditional request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from castcal.build.cache import Fact, Loaded, Store
+from castcal.build.fresh import fingerprint
+from castcal.build.parallel import Pool
+from castcal.content import load
+from castcal.content.cover import Artwork
+from castcal.content.episodes import Draft, Probed
+from castcal.content.fields import is_url
+from castcal.content.models import AudioFacts, Episode, Event, Project
+from castcal.content.problems import Collector
+from castcal.errors import Problem
+
+if TYPE_CHECKING:
+    import httpx
+
+# Gives a progress callback for a number of remote probes; the CLI shows a bar on a terminal.
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+FEWEST_PROBES = 32  # new audio files to probe: with fewer, helpers cost more than they save
+
+
+@dataclass(frozen=True)
+class Network:
+    """How a build reaches the network."""
+
+    offline: bool = False
+    client: httpx.Client | None = None  # tests hand in one bound to their server
+    progress: Progress = field(default=lambda count: nullcontext(None))
+
+
+def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Project:
+    """The project; ContentError listing every problem in it (what was learned of its
+    files is remembered all the same: it holds whatever else is wrong)."""
+    root = config_path.parent
+    found = Collector(root)
+    config = load.read_config(config_path, found)
+    config_print = fingerprint(config[1].data) if config else ""
+    reading = load.read(root, config, _known(store, root, config_print), found)
+    probed = _probe(reading.drafts, store, pool, network)
+    loaded = load.complete(reading, probed)
+    _remember(store, loaded, reading.artwork, config_print)
+    return loaded.project
+
+
+def _known(store: Store, root: Path, config_print: str) -> load.Known:
+    """What the cache holds that is still true: loaded with this config.toml, and every
+    file it was read from as it was."""
+    episodes: dict[str, tuple[Episode, tuple[Problem, ...]]] = {}
+    events: dict[str, Event] = {}
+    for key, entry in store.loaded().items() if config_print else ():
+        kind, _, name = key.partition(":")
+        if entry.config != config_print or not _unchanged(root, entry.stamps):
+            continue
+        try:
+            if kind == "episode":
+                warnings = tuple(Problem(w[0], w[1], w[2]) for w in entry.warnings)
+                episodes[name] = (Episode.model_validate_json(entry.value), warnings)
+            elif kind == "event":
+                events[name] = Event.model_validate_json(entry.value)
+        except (ValidationError, TypeError):
+            continue  # made by another shape of the models: loaded afresh
+    art = store.facts("cover").get("artwork")
+    artwork = None
+    if art is not None:
+        with contextlib.suppress(ValidationError):
+            artwork = (art.size, art.mtime, Artwork.model_validate(art.value))
+    return load.Known(episodes, events, artwork)
+
+
+def _unchanged(root: Path, stamps: list[tuple[str, int, int]]) -> bool:
+    prefix = f"{root}{os.sep}"
+    for relative, size, mtime in stamps:
+        try:
+            stat = os.stat(f"{prefix}{relative}")  # noqa: PTH116 (thousands: no Path each)
+        except OSError:
+            return False
+        if stat.st_size != size or stat.st_mtime_ns != mtime:
+            return False
+    return True
+
+
+def _remember(
+    store: Store,
+    loaded: load.Loaded,
+    artwork: tuple[int, int, Artwork] | None,
+    config_print: str,
+) -> None:
+    for episode, stamps, warnings in loaded.new_episodes:
+        notes = [[w.path, w.field, w.message] for w in warnings]
+        entry = Loaded(config_print, stamps, episode.model_dump_json(), notes)
+        store.put_loaded(f"episode:{episode.id}", entry)
+    for event, stamp in loaded.new_events:
+        value = event.model_dump_json()
+        store.put_loaded(f"event:{event.id}.toml", Loaded(config_print, [stamp], value, []))
+    project = loaded.project
+    keep = {f"episode:{e.id}" for e in project.episodes}
+    keep |= {f"event:{e.id}.toml" for e in project.events}
+    store.forget_loaded(set(store.loaded()) - keep)
+    if artwork is not None:
+        size, mtime, facts = artwork
+        store.put_fact("cover", "artwork", Fact(size, mtime, facts.model_dump()))
+
+
+def _probe(
+    drafts: list[Draft], store: Store, pool: Pool, network: Network
+) -> dict[str, dict[str, Probed]]:
+    """What is known of each new episode's audio: by folder name, then by source."""
+    known = store.facts("audio")
+    probed: dict[str, dict[str, Probed]] = {d.id: {} for d in drafts}
+    todo: list[tuple[str, str, Path]] = []
+    urls: set[str] = set()
+    for draft in drafts:
+        for source, path in draft.audio.items():
+            if path is None:
+                if is_url(source):
+                    urls.add(source)
+                continue
+            key = f"{draft.id}/{source}"
+            stat = _stat(path)
+            fact = known.get(key)
+            if stat is not None and fact is not None and (fact.size, fact.mtime) == stat:
+                remembered = AudioFacts.model_validate(fact.value)
+                probed[draft.id][source] = Probed(remembered, stamp=stat)
+            elif stat is not None:
+                todo.append((draft.id, source, path))
+    results = pool.map(
+        probe_file, [path for _, _, path in todo], fewest=FEWEST_PROBES, task="probing audio files"
+    )
+    for (episode, source, _), (facts, problem, stat) in zip(todo, results, strict=True):
+        probed[episode][source] = Probed(facts, problem, stat)
+        if facts is not None and stat is not None:
+            store.put_fact("audio", f"{episode}/{source}", Fact(*stat, facts.model_dump()))
+    remote = _remote(sorted(urls), store, network) if urls else {}
+    for draft in drafts:
+        for source in draft.audio:
+            if source in remote:
+                result = remote[source]
+                probed[draft.id][source] = (
+                    Probed(result) if isinstance(result, AudioFacts) else Probed(None, result)
+                )
+    return probed
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def probe_file(path: Path) -> tuple[AudioFacts | None, str, tuple[int, int] | None]:
+    """One local file's facts (or why it has none), and its size and mtime from before it
+    was read: a change while it is read shows as a new stamp next time."""
+    from castcal.media import probe
+
+    stat = _stat(path)
+    try:
+        return probe.probe(path), "", stat
+    except probe.AudioError as exc:
+        return None, str(exc), stat
+
+
+def _remote(urls: list[str], store: Store, network: Network) -> Mapping[str, AudioFacts | str]:
+    """Facts of audio hosted elsewhere, or why there are none, by URL."""
+    from castcal.media import remote
+
+    cached = {}
+    for url, fact in store.facts("remote").items():
+        with contextlib.suppress(ValidationError):
+            cached[url] = remote.CacheEntry.model_validate(fact.value)
+    client = network.client or remote.make_client()
+    prober = remote.Prober(client, cached, offline=network.offline)
+    try:
+        with network.progress(len(urls)) as advance:
+            results = prober.probe_all(urls, advance)
+    finally:
+        if network.client is None:
+            client.close()
+    for url in urls:
+        entry = prober.cache.get(url)
+        if entry is not None and entry != cached.get(url):
+            store.put_fact("remote", url, Fact(0, 0, entry.model_dump()))
+    return results

@@ -1,0 +1,210 @@
+"""The second phase of a build: every file besides the audio, rendered from the project and
+the facts gathered, each only when it is not fresh, its big ones from reused pieces.
+
+Each group of outputs below computes the fingerprint of every file it makes, and yields
+those not still as made from the same inputs, rendered. Pieces a group shares (each
+meeting's VEVENT for the series and its own file, the feeds for the manifest) are made
+once for the group.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from castcal.build import manifest, pieces
+from castcal.build.cache import Store
+from castcal.build.fresh import Outputs, fingerprint
+from castcal.content.models import Episode, Event, Project
+from castcal.render import atom, chapters, feed, ics, notes, page, paths, segments
+from castcal.render.facts import Published, Revision
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the outputs are made from, and where their pieces are kept."""
+
+    project: Project
+    published: Published  # the published audio files' lengths and durations
+    revisions: Mapping[str, Revision]  # each meeting's, by UID
+    now: datetime  # the build's time: which meetings are still ahead
+    segment_guids: Mapping[str, str]  # each segment feed's podcast:guid, by kind
+    store: Store
+
+
+class Rendered(NamedTuple):
+    name: str  # in feeds/
+    print: str  # of everything it was made from
+    data: bytes
+
+
+def rendered(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
+    """Every output but the audio that is not fresh in ``outputs``, rendered."""
+    yield from _cover(inputs, outputs)
+    yield from _episode_files(inputs, outputs)
+    yield from _calendars(inputs, outputs)
+    yield from _page(inputs, outputs)
+    yield from _feeds(inputs, outputs)
+
+
+def _stale(outputs: Outputs, name: str, print_: str) -> bool:
+    return not outputs.fresh(name, print_)
+
+
+def _cover(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
+    cover = inputs.project.cover
+    name, print_ = paths.cover(inputs.project), fingerprint("cover", cover.name)
+    if _stale(outputs, name, print_):
+        yield Rendered(name, print_, cover.data)
+
+
+def _episode_files(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
+    """Each episode's chapters and transcript."""
+    project = inputs.project
+    show = project.config.podcast
+    show_print = fingerprint(
+        show.title, show.author, {k: v.title for k, v in show.segments.items()}
+    )
+    for episode in project.episodes:
+        name, print_ = (
+            paths.chapters(episode),
+            fingerprint("chapters", show_print, episode.fingerprint),
+        )
+        if _stale(outputs, name, print_):
+            yield Rendered(name, print_, chapters.json_chapters(show, episode))
+        if episode.transcript is not None:
+            name, print_ = paths.transcript(episode), fingerprint("vtt", episode.fingerprint)
+            if _stale(outputs, name, print_):
+                yield Rendered(name, print_, episode.transcript.encode("utf-8"))
+
+
+def _calendars(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
+    """Each meeting's own calendar, the series and its Atom feed."""
+    project = inputs.project
+    if project.config.calendar is None:
+        return
+    keys = [_key(inputs, ics.vevent_key(e, inputs.revisions[e.uid])) for e in project.events]
+    singles = [
+        (paths.event(e), fingerprint("event", k)) for e, k in zip(project.events, keys, strict=True)
+    ]
+    series = fingerprint("calendar", project.fingerprint, keys)
+    stale = [_stale(outputs, name, print_) for name, print_ in singles]
+    if any(stale) or _stale(outputs, paths.CALENDAR, series):
+        keyed = list(zip(keys, project.events, strict=True))
+        made = functools.partial(_vevents, inputs)
+        vevents = pieces.reuse(inputs.store, paths.CALENDAR, keyed, made)
+        for event, vevent, (name, print_), old in zip(
+            project.events, vevents, singles, stale, strict=True
+        ):
+            if old:
+                yield Rendered(name, print_, ics.single(project, event, vevent))
+        if _stale(outputs, paths.CALENDAR, series):
+            yield Rendered(paths.CALENDAR, series, ics.series(project, vevents))
+    yield from _atom(inputs, outputs)
+
+
+def _vevents(inputs: Inputs, events: list[Event]) -> list[bytes]:
+    return [ics.vevent(inputs.project, e, inputs.revisions[e.uid]) for e in events]
+
+
+def _atom(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
+    project = inputs.project
+    newest = atom.newest_first(project)
+    keyed = [(_key(inputs, atom.entry_key(e, inputs.revisions[e.uid])), e) for e in newest]
+    print_ = fingerprint("atom", project.fingerprint, [k for k, _ in keyed])
+    if _stale(outputs, paths.ATOM, print_):
+        made = functools.partial(_atom_entries, inputs)
+        entries = pieces.reuse(inputs.store, paths.ATOM, keyed, made)
+        yield Rendered(paths.ATOM, print_, atom.render(project, inputs.revisions, entries))
+
+
+def _atom_entries(inputs: Inputs, events: list[Event]) -> list[bytes]:
+    return list(atom.entries(inputs.project, events, inputs.revisions))
+
+
+def _page(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
+    project = inputs.project
+    episodes, upcoming, past = page.lists(project, inputs.now)
+    keyed_episodes = [(_key(inputs, page.episode_key(e)), e) for e in episodes]
+    keyed_meetings = [(_key(inputs, page.meeting_key(e)), e) for e in upcoming + past]
+    print_ = fingerprint(
+        "page", project.fingerprint, [k for k, _ in keyed_episodes],
+        [k for k, _ in keyed_meetings], len(upcoming),
+    )  # fmt: skip
+    if not _stale(outputs, paths.PAGE, print_):
+        return
+    made = functools.partial(_episode_entries, inputs)
+    entries = pieces.reuse(inputs.store, "page-episodes", keyed_episodes, made)
+    meetings = pieces.reuse(inputs.store, "page-meetings", keyed_meetings, _meeting_entries)
+    html = [entry.decode("utf-8") for entry in entries]
+    ahead = [m.decode("utf-8") for m in meetings[: len(upcoming)]]
+    before = [m.decode("utf-8") for m in meetings[len(upcoming) :]]
+    yield Rendered(paths.PAGE, print_, page.render(project, html, ahead, before))
+
+
+def _episode_entries(inputs: Inputs, episodes: list[Episode]) -> list[bytes]:
+    html = _notes(inputs, episodes)
+    return [page.episode_html(inputs.project, e, html.get(e.id)).encode("utf-8") for e in episodes]
+
+
+def _meeting_entries(events: list[Event]) -> list[bytes]:
+    return [page.meeting_html(e).encode("utf-8") for e in events]
+
+
+def _feeds(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
+    """The main feed, the segment feeds, then the manifest of what they publish."""
+    project, lengths = inputs.project, inputs.published.lengths
+    main = feed.main_feed(project, lengths)
+    kinds = segments.feeds(project, lengths, inputs.published.durations, inputs.segment_guids)
+    for each in (main, *kinds):
+        keyed = [(_key(inputs, entry.key()), entry) for entry in each.entries]
+        print_ = fingerprint("feed", project.fingerprint, each.guid, [k for k, _ in keyed])
+        if _stale(outputs, each.path, print_):
+            made = functools.partial(_items, inputs)
+            items = pieces.reuse(inputs.store, each.path, keyed, made)
+            yield Rendered(each.path, print_, feed.render(project, each, items))
+    yield from _manifest(inputs, outputs, main, kinds)
+
+
+def _items(inputs: Inputs, entries: list[feed.Entry]) -> list[bytes]:
+    html = _notes(inputs, [entry.episode for entry in entries])
+    return list(feed.items(inputs.project, entries, html))
+
+
+def _notes(inputs: Inputs, episodes: Sequence[Episode]) -> dict[str, str]:
+    """The show notes of ``episodes`` as HTML, by episode id: rendered once for every
+    output that shows them, and kept while any episode has those notes."""
+    with_notes = [e for e in episodes if e.notes_markdown]
+    keyed = [(fingerprint("notes", e.notes_markdown), e.notes_markdown or "") for e in with_notes]
+    everyone = {
+        fingerprint("notes", e.notes_markdown) for e in inputs.project.episodes if e.notes_markdown
+    }
+    html = pieces.reuse(inputs.store, "notes", keyed, _notes_html, keep=everyone)
+    return {e.id: h.decode("utf-8") for e, h in zip(with_notes, html, strict=True)}
+
+
+def _notes_html(markdown: list[str]) -> list[bytes]:
+    return [notes.to_html(text).encode("utf-8") for text in markdown]
+
+
+def _manifest(
+    inputs: Inputs, outputs: Outputs, main: feed.Feed, kinds: list[feed.Feed]
+) -> Iterator[Rendered]:
+    project = inputs.project
+    revisions = [(e.id, e.uid, inputs.revisions[e.uid]) for e in project.events]
+    listed = [
+        (each.path, each.guid, [(x.episode.id, x.guid, x.url, x.length) for x in each.entries])
+        for each in (main, *kinds)
+    ]
+    print_ = fingerprint("manifest", str(project.config.podcast.guid), listed, revisions)
+    if _stale(outputs, paths.MANIFEST, print_):
+        data = manifest.render(project, main, kinds, inputs.revisions)
+        yield Rendered(paths.MANIFEST, print_, data)
+
+
+def _key(inputs: Inputs, key: tuple[object, ...]) -> str:
+    """A piece's key: what it is made from, within the project (config.toml, the cover)."""
+    return fingerprint(inputs.project.fingerprint, key)

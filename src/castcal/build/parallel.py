@@ -1,0 +1,118 @@
+"""The one process pool of a build: the CPU-bound work of a first build (probing thousands
+of audio files, cutting and tagging them) on every core.
+
+The pool is started by the first task big enough to share (``fewest`` items or more), and
+only where fork is safe: on Linux, in a process with no threads of its own (not in
+``castcal serve --watch``); elsewhere the build does the work itself. Tasks are module
+functions of picklable arguments: a helper shares nothing with the build but what the
+task carries, and sends back only what it returns. A helper that fails fails the build;
+one that is killed is named with the signal that killed it; and a helper whose build is
+killed is killed with it (Linux's parent-death signal), so none is left behind holding
+the build's lock or writing a file.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from castcal.errors import OutputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def cores() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Whether this process may start helpers (see above)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+class Pool:
+    """Helper processes for a build, ``jobs`` of them (None: one per core)."""
+
+    def __init__(self, jobs: int | None) -> None:
+        self.size = cores() if jobs is None else jobs
+        self._executor: ProcessPoolExecutor | None = None
+
+    def map(self, work: Callable[[T], R], items: Sequence[T], *, fewest: int, task: str) -> list[R]:
+        """``work`` done on each item, in order: by the helpers when there are ``fewest``
+        items or more, else by the build itself. A helper's failure is raised once the
+        others are stopped; ``task`` names the work in the message when a helper dies."""
+        usable = self._executor is not None or can_fork()
+        if self.size < 2 or len(items) < fewest or not usable:
+            return [work(item) for item in items]
+        executor = self._start()
+        chunk = max(1, min(fewest, len(items) // (4 * self.size)))
+        try:
+            return list(executor.map(work, items, chunksize=chunk))
+        except BrokenProcessPool:
+            raise OutputError(f"a helper process {task} {self._ended()}") from None
+        except BaseException:
+            self.close()  # the others stop after the item they have
+            raise
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            import multiprocessing
+
+            self._executor = ProcessPoolExecutor(
+                self.size,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_die_with,
+                initargs=(os.getpid(),),
+            )
+        return self._executor
+
+    def _ended(self) -> str:
+        """How the helper that broke the pool ended (the pool stops the others with
+        SIGTERM). The pool knows its processes only by a private attribute; without it,
+        the message says less."""
+        self._executor, executor = None, self._executor
+        assert executor is not None
+        processes = dict(getattr(executor, "_processes", None) or {})
+        executor.shutdown(wait=True, cancel_futures=True)
+        codes = sorted(
+            (code for p in processes.values() if (code := p.exitcode)),
+            key=lambda code: code == -signal.SIGTERM,
+        )
+        if codes and codes[0] < 0:
+            number = -codes[0]
+            name = signal.Signals(number).name if number in signal.valid_signals() else "?"
+            return f"was stopped by signal {number} ({name}); nothing was published"
+        code = f" with exit code {codes[0]}" if codes else ""
+        return f"ended{code} without a word; nothing was published"
+
+    def close(self) -> None:
+        """No helper left running (those busy finish the item they have)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _die_with(parent: int) -> None:
+    """In a helper: be killed when the build that started it dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the build died before the line above
+        os._exit(1)

@@ -1,0 +1,159 @@
+"""The pipeline of ``castcal build``: gather every fact, make the audio, render the rest,
+write it all at once, the manifest last.
+
+1. gather: the project with the facts of its audio (gather.py), or every problem in it;
+2. guard: nothing published may be dropped or re-identified (guard.py), and each meeting's
+   revision follows from the manifest published before (revisions.py);
+3. make: the published audio files not fresh, staged (audio.py), which tells their lengths;
+4. render: every other file not fresh, staged if its bytes changed (outputs.py);
+5. write: everything staged made durable and renamed into place in order (write/), the
+   files of removed items pruned, and what each output was made from remembered.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from castcal.build import audio, guard, outputs, published
+from castcal.build.cache import Store
+from castcal.build.fresh import Outputs
+from castcal.build.gather import Network, gather
+from castcal.build.manifest import Manifest
+from castcal.build.parallel import Pool
+from castcal.build.revisions import revise
+from castcal.content.models import Project
+from castcal.errors import ContentError, UsageError
+from castcal.render import paths, segments
+from castcal.write import lock, writer
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a build is asked to do."""
+
+    config_path: Path
+    out: Path | None = None  # default: [site] output in config.toml
+    wait: float = 10.0  # seconds to wait for another run writing the same folder
+    strict: bool = False  # warnings fail the build
+    allow_removal: bool = False
+    guard_url: str | None = None  # also guard against the manifest published here
+    jobs: int | None = None  # processes at work at once; None: one per core
+    network: Network = field(default_factory=Network)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    project: Project
+    out_dir: Path
+    written: list[str]
+    unchanged: list[str]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.project.episodes)} episodes, {len(self.project.events)} meetings; "
+            f"{len(self.written)} file{'' if len(self.written) == 1 else 's'} written, "
+            f"{len(self.unchanged)} unchanged, "
+            f"in {self.out_dir}"
+        )
+
+
+def check(request: Request) -> Project:
+    """The project, checked as a build would check it; nothing written but the cache."""
+    with Store(request.config_path.parent) as store, Pool(request.jobs) as pool:
+        return _load(request, store, pool)
+
+
+def build(request: Request, now: datetime | None = None) -> BuildResult:
+    """Build the project into its output folder; ``now`` is the build's time (default:
+    SOURCE_DATE_EPOCH when set, else the clock)."""
+    root = request.config_path.parent
+    with Store(root) as store, Pool(request.jobs) as pool:
+        project = _load(request, store, pool)
+        out_dir = request.out if request.out is not None else root / project.config.site.output
+        elsewhere = _published_at(request, store)  # the network, outside the lock
+        with lock.held(root, out_dir, request.wait):
+            writer.clean_temporary(out_dir)  # what a killed build left
+            previous = published.previous(out_dir, elsewhere)
+            problems = guard.check(
+                previous.identities(),
+                guard.identities(project),
+                allow_removal=request.allow_removal,
+            )
+            if problems:
+                raise ContentError(problems)
+            return _write(project, out_dir, previous, store, pool, now or stamp_time())
+
+
+def _load(request: Request, store: Store, pool: Pool) -> Project:
+    project = gather(request.config_path, store, pool, request.network)
+    if request.strict and project.warnings:
+        raise ContentError(project.warnings)
+    return project
+
+
+def _published_at(request: Request, store: Store) -> Manifest:
+    """What the manifest at ``--guard-url`` says was published (nothing without one)."""
+    if request.guard_url is None:
+        return Manifest()
+    from castcal.media import remote
+
+    client = request.network.client or remote.make_client()
+    try:
+        return published.at_url(request.guard_url, client, store, offline=request.network.offline)
+    finally:
+        if request.network.client is None:
+            client.close()
+
+
+def _write(
+    project: Project, out_dir: Path, previous: Manifest, store: Store, pool: Pool, now: datetime
+) -> BuildResult:
+    folder = out_dir.resolve()  # the records' key: the same by any path to the folder
+    records = Outputs(out_dir, store.records(folder))
+    token = str(os.getpid())
+    with writer.Transaction(out_dir, token) as transaction:
+        try:
+            audio_facts = audio.make(project, records, transaction, pool)
+            inputs = outputs.Inputs(
+                project=project,
+                published=audio_facts,
+                revisions=revise(previous.revisions(), project.events, now),
+                now=now,
+                segment_guids={
+                    kind: previous.segment_guids.get(kind) or segments.feed_guid(project, kind)
+                    for kind in project.config.podcast.segments
+                },
+                store=store,
+            )
+            for name, print_, data in outputs.rendered(inputs, records):
+                if not writer.same(out_dir / name, data):
+                    transaction.stage(name, data)
+                records.made(name, print_)
+            written = transaction.commit(paths.order)
+        except BaseException:
+            writer.clean_temporary(out_dir, token)  # what helpers staged, even killed ones
+            raise
+    records.settle()
+    # Only now that the manifest no longer lists them: the files of removed items.
+    writer.prune(out_dir, records.expected, paths.MANAGED)
+    records.forget(set(records.records) - records.expected)
+    store.put_records(folder, records.changed)
+    store.forget_records(folder, records.gone)
+    unchanged = sorted(records.expected - set(written))
+    return BuildResult(project, out_dir, written, unchanged)
+
+
+def stamp_time() -> datetime:
+    """The time to stamp on what changes in this build: SOURCE_DATE_EPOCH when set (for
+    reproducible builds), else now. Only used for new or changed meetings, and recorded in
+    the manifest, so an unchanged meeting keeps its stamps from build to build."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError):
+        raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None

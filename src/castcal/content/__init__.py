@@ -1,0 +1,1 @@
+"""The content: config.toml, episodes/ and events/ read and validated into models."""

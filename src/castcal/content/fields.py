@@ -1,0 +1,173 @@
+"""The field types editors write, each with the check and the message a mistake gets.
+
+Each check accepts what TOML gives (a datetime, a string, a number) and also the JSON form
+pydantic writes for the same value, so a model read back from castcal's cache validates
+exactly as the one read from the editor's file did.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import date, datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def is_url(source: str) -> bool:
+    """Whether an audio source names a URL rather than a file in the episode folder."""
+    return bool(_SCHEME.match(source))
+
+
+def check_text(value: str) -> str:
+    """Free text: no characters XML cannot carry, no control characters, no edge spaces."""
+    bad = NOT_XML.search(value)
+    if bad:
+        raise ValueError(
+            f"contains the control character U+{ord(bad.group()):04X} at position "
+            f"{bad.start() + 1}; remove it (often pasted from a word processor)"
+        )
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def check_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be a single line")
+    if len(value) > 255:
+        raise ValueError(f"is {len(value)} characters long; podcast apps allow at most 255")
+    return value
+
+
+def check_description(value: str) -> str:
+    size = len(value.encode("utf-8"))
+    if size > 4000:
+        raise ValueError(f"is {size} bytes of UTF-8; Apple allows at most 4000")
+    return value
+
+
+def check_web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or re.search(r"\s", value):
+        raise ValueError(f"{value!r} is not an https:// (or http://) URL")
+    return value
+
+
+def check_base_url(value: str) -> str:
+    check_web_url(value)
+    if not value.endswith("/"):
+        raise ValueError(f"{value!r} must end with '/' (it is the folder feeds/ is served from)")
+    return value
+
+
+def check_relative_file(value: str) -> str:
+    """A file named relative to its TOML file; must not climb out of that folder."""
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts or value.startswith(("/", "\\")):
+        raise ValueError(f"{value!r} must be a file inside this folder (no '..', no absolute path)")
+    if "://" in value:
+        raise ValueError(f"{value!r} must be a local file name")
+    return value
+
+
+def check_audio_source(value: str) -> str:
+    """An audio file in the episode folder, or an http(s) URL of one hosted elsewhere."""
+    if is_url(value):
+        if urlsplit(value).scheme not in ("https", "http"):
+            raise ValueError(
+                f"{value!r}: audio is a file in this folder or an https:// URL, nothing else"
+            )
+        return check_web_url(value)
+    return check_relative_file(value)
+
+
+def parse_timestamp(value: object) -> object:
+    """'17:45', '1:02:03', '0:05.5' or a number of seconds, to seconds as a float."""
+    if isinstance(value, bool):
+        raise ValueError("must be a time like '17:45' or a number of seconds")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d{1,3})?)", value.strip())
+        if m and float(m.group(3)) < 60 and (m.group(1) is None or int(m.group(2)) < 60):
+            return int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+        raise ValueError(f"{value!r} is not a time like '17:45' or '1:02:03'")
+    return value
+
+
+def _datetime(value: object) -> object:
+    """A date or datetime written as an ISO 8601 string (quoted in TOML, or as JSON holds
+    it); anything else as it is, for the caller's message."""
+    if isinstance(value, str):
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                return date.fromisoformat(value)
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def require_offset(value: object) -> object:
+    value = _datetime(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError(
+            "has no UTC offset; write it like 2017-04-20T07:00:00+02:00 so the time is unambiguous"
+        )
+    if not isinstance(value, datetime):
+        raise ValueError(
+            "must be a date and time with a UTC offset, like 2017-04-20T07:00:00+02:00"
+        )
+    return value
+
+
+def local_time(value: object) -> object:
+    """Meetings are written in the calendar's local time; a bare date takes the default
+    start time, which the loader fills in."""
+    value = _datetime(value)
+    if isinstance(value, datetime | date):
+        return value
+    raise ValueError("must be a local date and time like 2017-03-03T08:00:00")
+
+
+def parse_duration(value: object) -> object:
+    """An ISO 8601 duration of hours and minutes ("PT1H30M") or days ("P1D")."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", value)
+        if m and any(m.groups()) and not value.endswith("T"):
+            days, hours, minutes = (int(g or 0) for g in m.groups())
+            return timedelta(days=days, hours=hours, minutes=minutes)
+        raise ValueError(f"{value!r} is not a duration like 'PT1H30M' or 'P1D'")
+    return value
+
+
+def check_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as 'Europe/Oslo'") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(check_text)]
+Line = Annotated[str, AfterValidator(check_text), AfterValidator(check_line)]
+Description = Annotated[str, AfterValidator(check_text), AfterValidator(check_description)]
+WebUrl = Annotated[str, AfterValidator(check_web_url)]
+BaseUrl = Annotated[str, AfterValidator(check_base_url)]
+RelativeFile = Annotated[str, AfterValidator(check_relative_file)]
+AudioSource = Annotated[str, AfterValidator(check_audio_source)]
+Seconds = Annotated[float, BeforeValidator(parse_timestamp), Field(ge=0)]
+Instant = Annotated[datetime, BeforeValidator(require_offset)]
+LocalTime = Annotated[datetime | date, BeforeValidator(local_time)]
+LocalDateTime = Annotated[datetime, BeforeValidator(local_time)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), Field(gt=timedelta(0))]
+TimeZone = Annotated[str, AfterValidator(check_timezone)]

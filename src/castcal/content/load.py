@@ -1,0 +1,223 @@
+"""config.toml, episodes/ and events/ into a validated project, every problem collected.
+
+Loading takes two steps around the build's audio probing: ``read`` reads every file it can
+(taking what ``Known`` says earlier builds loaded and is unchanged), ``complete`` adds the
+facts of the new episodes' audio, checks what needs them, and raises one ContentError that
+lists every problem found in both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from castcal.content import cover, episodes, meetings
+from castcal.content.config import Config
+from castcal.content.cover import Artwork
+from castcal.content.episodes import Draft, Probed, Stamp
+from castcal.content.files import Source, inside, listing, read_file, read_toml
+from castcal.content.models import Cover, Episode, Event, Project
+from castcal.content.problems import Collector, validate
+from castcal.errors import ContentError, Problem
+
+
+@dataclass(frozen=True)
+class Known:
+    """What earlier builds loaded that is still as it was (the build checked every file
+    each was read from): episodes by folder name with their warnings, meetings by file
+    name, and the artwork's check with the size and mtime of the file it was made on."""
+
+    episodes: Mapping[str, tuple[Episode, tuple[Problem, ...]]] = field(default_factory=dict)
+    events: Mapping[str, Event] = field(default_factory=dict)
+    artwork: tuple[int, int, Artwork] | None = None
+
+
+@dataclass
+class Reading:
+    """A project read as far as it can be before the audio of new episodes is known."""
+
+    root: Path
+    config: Config | None
+    config_source: Source | None
+    cover: Cover | None
+    artwork: tuple[int, int, Artwork] | None  # the check the cover got, as Known's
+    drafts: list[Draft]  # episodes read anew
+    reused: list[Episode]  # episodes as earlier builds loaded them
+    events: list[Event]
+    new_events: list[tuple[Event, Source]]  # meetings read anew, with their files
+    found: Collector
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The project, and what was loaded anew for the build to remember: each new episode
+    with the files it was read from and its warnings, each new meeting with its file."""
+
+    project: Project
+    new_episodes: list[tuple[Episode, list[Stamp], list[Problem]]]
+    new_events: list[tuple[Event, Stamp]]
+
+
+def read_config(path: Path, found: Collector) -> tuple[Config, Source] | None:
+    """config.toml as a model, and the file it was read from."""
+    parsed = read_toml(path, found)
+    if parsed is None:
+        return None
+    if not parsed[1]:
+        found.add(path, "-", "the file is empty; see the README for what config.toml holds")
+        return None
+    config = validate(Config, parsed[1], path, found)
+    return (config, parsed[0]) if config is not None else None
+
+
+def load_config(path: Path) -> Config:
+    """config.toml alone (for commands that work on what was built, such as publish)."""
+    found = Collector(path.parent)
+    read = read_config(path, found)
+    if read is None:
+        raise ContentError(found.problems)
+    return read[0]
+
+
+def read(
+    root: Path, config_read: tuple[Config, Source] | None, known: Known, found: Collector
+) -> Reading:
+    """Everything but the audio of new episodes; ``config_read`` is what read_config gave
+    (None: config.toml has problems, and only what does not need it is checked)."""
+    config = config_read[0] if config_read else None
+    art = _cover(root, config, found, known.artwork) if config else None
+    drafts, reused = _episodes(root, config, found, known)
+    events, new_events = _events(root, config, found, known)
+    return Reading(
+        root=root,
+        config=config,
+        config_source=config_read[1] if config_read else None,
+        cover=art[0] if art else None,
+        artwork=art[1] if art else None,
+        drafts=drafts,
+        reused=reused,
+        events=events,
+        new_events=new_events,
+        found=found,
+    )
+
+
+def _cover(
+    root: Path, config: Config, found: Collector, known: tuple[int, int, Artwork] | None
+) -> tuple[Cover, tuple[int, int, Artwork]] | None:
+    toml, name = root / "config.toml", config.podcast.image
+    path = inside(root, name)
+    if path is None:
+        found.add(toml, "podcast.image", f"{name!r} points outside the project folder")
+        return None
+    try:
+        source = read_file(path)
+    except OSError:
+        found.add(toml, "podcast.image", f"{name!r} does not exist")
+        return None
+    if known is not None and known[:2] == (source.size, source.mtime):
+        artwork = known[2]  # as checked when first seen
+    else:
+        checked = cover.check(source.data, path.suffix.lower())
+        if isinstance(checked, str):
+            found.add(path, "podcast.image", checked)
+            return None
+        artwork = checked
+    made = Cover(
+        data=source.data, extension=artwork.extension, mime=artwork.mime, size=artwork.size
+    )
+    return made, (source.size, source.mtime, artwork)
+
+
+def _episodes(
+    root: Path, config: Config | None, found: Collector, known: Known
+) -> tuple[list[Draft], list[Episode]]:
+    folder = root / "episodes"
+    if not folder.is_dir():
+        found.add(folder, "-", "the episodes/ folder is missing")
+        return [], []
+    drafts, reused = [], []
+    for path in listing(folder):
+        if not path.is_dir():
+            continue
+        hit = known.episodes.get(path.name)
+        if hit is not None and config is not None:
+            reused.append(hit[0])
+            found.warnings.extend(hit[1])
+            continue
+        draft = episodes.read(path, config, found)
+        if draft is not None:
+            drafts.append(draft)
+    return drafts, reused
+
+
+def _events(
+    root: Path, config: Config | None, found: Collector, known: Known
+) -> tuple[list[Event], list[tuple[Event, Source]]]:
+    folder = root / "events"
+    if not folder.is_dir():
+        return [], []
+    paths = listing(folder)
+    if paths and config is not None and config.calendar is None:
+        found.add(root / "config.toml", "calendar", "required, because events/ holds meetings")
+    events, new = [], []
+    for path in paths:
+        if path.suffix != ".toml" or not path.is_file():
+            found.add(path, "-", "events/ holds one .toml file per meeting and nothing else")
+            continue
+        hit = known.events.get(path.name)
+        if hit is not None and config is not None and config.calendar is not None:
+            events.append(hit)
+            continue
+        meeting = meetings.read(path, config, found)
+        if meeting is not None:
+            events.append(meeting[0])
+            new.append(meeting)
+    events.sort(key=lambda e: (e.start, e.id))
+    meetings.check_unique(events, folder, found)
+    meetings.check_zone(events, folder, found)
+    return events, new
+
+
+def complete(reading: Reading, probed: Mapping[str, Mapping[str, Probed]]) -> Loaded:
+    """The project, given what the build learned of the new episodes' audio (``probed``,
+    by folder name, then by source as episode.toml names it); ContentError listing every
+    problem found while reading and now."""
+    found, config, root = reading.found, reading.config, reading.root
+    new: list[tuple[Episode, list[Stamp], list[Problem]]] = []
+    for draft in reading.drafts if config is not None else []:
+        assert config is not None
+        warned = len(found.warnings)
+        mine = probed.get(draft.id, {})
+        episode = episodes.complete(draft, config, mine, found)
+        if episode is not None:
+            new.append((episode, episodes.stamps(draft, mine, root), found.warnings[warned:]))
+    # In publishing order, so a clash is reported on the newer episode, the one that took
+    # a number or GUID already in use.
+    everything = sorted(
+        [*reading.reused, *(e for e, _, _ in new)], key=lambda e: (e.meta.published, e.id)
+    )
+    episodes.check_unique(everything, root / "episodes", found)
+    if found.problems or config is None or reading.cover is None:
+        raise ContentError(found.problems)
+    source = reading.config_source
+    assert source is not None
+    project = Project(
+        root=root,
+        config=config,
+        cover=reading.cover,
+        episodes=tuple(everything),
+        events=tuple(reading.events),
+        warnings=tuple(found.warnings),
+        fingerprint=_fingerprint(source.data, reading.cover.name),
+    )
+    stamps = [
+        (e, (s.path.relative_to(root).as_posix(), s.size, s.mtime)) for e, s in reading.new_events
+    ]
+    return Loaded(project, new, stamps)
+
+
+def _fingerprint(config: bytes, cover_name: str) -> str:
+    return hashlib.blake2b(config + b"\0" + cover_name.encode(), digest_size=12).hexdigest()

@@ -1,0 +1,205 @@
+"""Episodes, meetings, the cover and the whole project as validated models. No I/O here.
+
+What an editor writes (``EpisodeMeta``, ``EventMeta``) is validated as written; the loader
+completes each into an ``Episode`` (with the facts of its audio) or an ``Event`` (with its
+times resolved in the calendar's zone).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+
+from castcal.content.config import Config, Person, Strict
+from castcal.content.fields import (
+    AudioSource,
+    Description,
+    Instant,
+    Line,
+    LocalDateTime,
+    LocalTime,
+    RelativeFile,
+    Seconds,
+    Text,
+    WebUrl,
+    is_url,
+)
+from castcal.errors import Problem
+
+
+class Segment(Strict):
+    kind: str
+    start: Seconds
+    title: Line | None = None
+    audio: AudioSource | None = None  # the segment as a file of its own, for its feed
+
+
+def check_segment_order(value: tuple[Segment, ...]) -> tuple[Segment, ...]:
+    kinds = [s.kind for s in value]
+    for kind in kinds:
+        if kinds.count(kind) > 1:
+            raise ValueError(f"segment kind {kind!r} appears more than once")
+    for before, after in itertools.pairwise(value):
+        if after.start <= before.start:
+            raise ValueError(
+                f"segments must be in ascending start order: {after.kind!r} starts at "
+                f"{after.start:g} s, not after {before.kind!r} at {before.start:g} s"
+            )
+    return value
+
+
+class EpisodeMeta(Strict):
+    """What an editor writes in ``episodes/<id>/episode.toml``."""
+
+    title: Line
+    number: Annotated[int, Field(gt=0)] | None = None
+    season: Annotated[int, Field(gt=0)] | None = None
+    published: Instant
+    audio: AudioSource
+    alternates: tuple[AudioSource, ...] = ()
+    summary: Description
+    notes: RelativeFile | None = None
+    transcript: RelativeFile | None = None
+    explicit: bool | None = None
+    episode_type: Literal["full", "trailer", "bonus"] = "full"
+    guid: Line | None = None
+    people: tuple[Person, ...] = ()
+    segments: Annotated[
+        tuple[Segment, ...], AfterValidator(check_segment_order), Field(min_length=1)
+    ]
+
+
+class AudioFacts(Strict):
+    """What a podcast app needs to know about an audio file."""
+
+    length: int
+    mime: str
+    extension: str
+    duration: float
+
+    @property
+    def seconds(self) -> int:
+        return round(self.duration)
+
+
+# What apps accept as the one <enclosure>: Apple takes only MP3 and AAC in RSS.
+MAIN_TYPES = ("audio/mpeg", "audio/x-m4a")
+
+
+class Media(Strict):
+    """One audio file of an episode: where it comes from and what it is."""
+
+    source: str  # as written in episode.toml: a file in the episode folder, or a URL
+    facts: AudioFacts
+
+    @property
+    def remote(self) -> bool:
+        return is_url(self.source)
+
+
+class Episode(Strict):
+    id: str  # the folder name
+    meta: EpisodeMeta
+    guid: str
+    audio: Media
+    alternates: tuple[Media, ...] = ()
+    segment_audio: dict[str, Media] = Field(default_factory=dict)  # by segment kind
+    notes_markdown: str | None = None
+    transcript: str | None = None
+    fingerprint: str  # of its folder name and everything it was read from
+
+    def media(self) -> list[Media]:
+        """Every audio file of the episode: the main one, alternates, segments' own."""
+        return [self.audio, *self.alternates, *self.segment_audio.values()]
+
+
+class Speaker(Strict):
+    name: Line
+    affiliation: Line | None = None
+    role: Line | None = None
+
+    def line(self) -> str:
+        return ", ".join(p for p in (self.name, self.role, self.affiliation) if p)
+
+
+class EventMeta(Strict):
+    """What an editor writes in ``events/<id>.toml``."""
+
+    title: Line
+    start: LocalTime
+    end: LocalDateTime | None = None
+    location: Line | None = None
+    registration: WebUrl | None = None
+    url: WebUrl | None = None
+    status: Literal["confirmed", "tentative", "cancelled"] = "confirmed"
+    description: Text | None = None
+    speakers: tuple[Speaker, ...] = ()
+    uid: Line | None = None
+
+
+class Event(Strict):
+    """A meeting with its times resolved to aware datetimes in the calendar's zone."""
+
+    id: str  # the file name without .toml
+    meta: EventMeta
+    uid: str
+    zone: str  # the calendar's time zone, which start and end are in
+    start: datetime
+    end: datetime
+    location: str
+    fingerprint: str  # of its file name and its file
+    significant: str  # a hash of time, place, status and title: a change bumps SEQUENCE
+    content: str  # a hash of everything published about the meeting
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_zone(cls, value: datetime, info: ValidationInfo) -> datetime:
+        """In the calendar's zone (read back from JSON, the time has only its offset)."""
+        return value.astimezone(ZoneInfo(info.data["zone"]))
+
+    @property
+    def cancelled(self) -> bool:
+        return self.meta.status == "cancelled"
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The show's artwork, already checked against Apple's rules."""
+
+    data: bytes
+    extension: str
+    mime: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        """Published name; it changes with the content, as Apple asks of new artwork."""
+        return f"cover-{hashlib.sha256(self.data).hexdigest()[:12]}.{self.extension}"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything a build publishes, validated: made by the loader, never from user data."""
+
+    root: Path
+    config: Config
+    cover: Cover
+    episodes: tuple[Episode, ...]  # in publishing order, oldest first
+    events: tuple[Event, ...]  # by start time
+    warnings: tuple[Problem, ...]
+    fingerprint: str  # of config.toml and the cover
+
+    @property
+    def base_url(self) -> str:
+        return self.config.site.base_url
+
+
+def episode_folder(root: Path, episode_id: str) -> Path:
+    return root / "episodes" / episode_id

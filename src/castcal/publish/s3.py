@@ -1,0 +1,245 @@
+"""Publishing feeds/ to S3-compatible object storage (AWS S3, Cloudflare R2, MinIO, Backblaze
+B2): only files whose content changed, the files a feed points at before the feed, the
+manifest last, and never over a target whose published items this build would drop.
+Then tell the hubs the feeds changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from castcal.build import guard, manifest
+from castcal.content.config import Publish
+from castcal.content.load import load_config
+from castcal.errors import ContentError, OutputError, Problem, RemoteError
+from castcal.publish.hubs import notify
+from castcal.render import paths
+from castcal.render.mediatypes import content_type
+from castcal.write import lock
+
+if TYPE_CHECKING:
+    import httpx
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
+
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str  # inside feeds/, and after the target's prefix
+    reason: str  # "new" or "changed"
+    size: int
+
+
+@dataclass
+class Result:
+    target: str
+    uploads: list[Upload] = field(default_factory=list)
+    unchanged: int = 0
+    stale: list[str] = field(default_factory=list)  # at the target, no longer built
+    removed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        size = sum(u.size for u in self.uploads)
+        verb = "would upload" if self.dry_run else "uploaded"
+        line = (
+            f"{self.target}: {verb} {len(self.uploads)} files ({size} bytes), "
+            f"{self.unchanged} unchanged"
+        )
+        if self.removed:
+            line += f", {len(self.removed)} removed"
+        if self.stale:
+            line += f"; {len(self.stale)} no longer built (kept; --allow-removal deletes them)"
+        return line
+
+
+def redact(text: str) -> str:
+    """``text`` without any credential from the environment in it."""
+    for name in SECRETS:
+        value = os.environ.get(name)
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+def cache_control(name: str) -> str:
+    if name.startswith("images/"):
+        return "public, max-age=31536000, immutable"  # the name holds a content hash
+    if name.startswith(("audio/", "chapters/", "transcripts/")):
+        return "public, max-age=86400"
+    if name.startswith("events/"):
+        return "public, max-age=3600"
+    return "public, max-age=300"  # feeds, calendars, the page, the manifest: fetched often
+
+
+def local_files(out_dir: Path) -> dict[str, Path]:
+    files = {}
+    for path in sorted(out_dir.rglob("*")):
+        relative = path.relative_to(out_dir)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            files[relative.as_posix()] = path
+    return files
+
+
+def make_client(settings: Publish) -> S3Client:
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        region_name=settings.region,
+        config=BotoConfig(
+            retries={"max_attempts": 5, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=60,
+        ),
+    )
+
+
+def _remote_error(what: str, exc: Exception) -> RemoteError:
+    return RemoteError(redact(f"{what}: {exc}"))
+
+
+def _published(client: S3Client, settings: Publish) -> manifest.Manifest:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    key = settings.prefix + manifest.NAME
+    try:
+        data = client.get_object(Bucket=settings.bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return manifest.Manifest()
+        raise _remote_error(f"s3://{settings.bucket}/{key}", exc) from None
+    except BotoCoreError as exc:
+        raise _remote_error(f"s3://{settings.bucket}/{key}", exc) from None
+    return manifest.parse(data, f"s3://{settings.bucket}/{key}")
+
+
+def _listing(client: S3Client, settings: Publish) -> dict[str, str]:
+    """Each object under the prefix and its ETag (the MD5 of a single-part upload)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    objects = {}
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=settings.bucket, Prefix=settings.prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                objects[item["Key"][len(settings.prefix) :]] = item["ETag"].strip('"')
+    except (ClientError, BotoCoreError) as exc:
+        raise _remote_error(settings.target, exc) from None
+    return objects
+
+
+def plan(files: dict[str, Path], remote: dict[str, str]) -> tuple[list[Upload], int]:
+    uploads, unchanged = [], 0
+    for name in sorted(files, key=lambda name: (paths.order(name), name)):
+        data = files[name].read_bytes()
+        etag = remote.get(name)
+        if etag == hashlib.md5(data, usedforsecurity=False).hexdigest():
+            unchanged += 1
+            continue
+        uploads.append(Upload(name, "new" if etag is None else "changed", len(data)))
+    return uploads, unchanged
+
+
+def _put(client: S3Client, settings: Publish, name: str, path: Path) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    data = path.read_bytes()
+    key = settings.prefix + name
+    try:
+        client.put_object(
+            Bucket=settings.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type(name),
+            CacheControl=cache_control(name),
+            Metadata={"castcal-sha256": hashlib.sha256(data).hexdigest()},
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise RemoteError(
+            redact(
+                f"s3://{settings.bucket}/{key}: upload failed after retries ({exc}); "
+                "run publish again to finish: what is already there is not sent twice"
+            )
+        ) from None
+
+
+def publish(
+    config_path: Path,
+    out: Path | None = None,
+    *,
+    dry_run: bool = False,
+    allow_removal: bool = False,
+    wait: float = 10.0,
+    client: S3Client | None = None,
+    http: httpx.Client | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    config = load_config(config_path)
+    if config.publish is None:
+        raise ContentError(
+            [
+                Problem(
+                    "config.toml",
+                    "publish",
+                    'required to publish: add [publish] target = "s3://bucket/prefix"',
+                )
+            ]
+        )
+    settings = config.publish
+    out_dir = out if out is not None else config_path.parent / config.site.output
+    if not (out_dir / manifest.NAME).is_file():
+        raise OutputError(f"{out_dir}: nothing built to publish; run castcal build first")
+    s3 = client or make_client(settings)
+    with lock.held(config_path.parent, out_dir, wait):
+        local = manifest.read(out_dir / manifest.NAME)
+        problems = guard.check(
+            _published(s3, settings).identities(), local.identities(), allow_removal=allow_removal
+        )
+        if problems:
+            raise ContentError(problems)
+        files = local_files(out_dir)
+        remote = _listing(s3, settings)
+        uploads, unchanged = plan(files, remote)
+        result = Result(settings.target, uploads, unchanged, dry_run=dry_run)
+        result.stale = sorted(set(remote) - set(files))
+        if dry_run:
+            return result
+        with (progress or (lambda n: nullcontext(None)))(len(uploads)) as advance:
+            for upload in uploads:
+                _put(s3, settings, upload.name, files[upload.name])
+                if advance is not None:
+                    advance(1)
+        if allow_removal and result.stale:
+            _delete(s3, settings, result.stale)
+            result.removed, result.stale = result.stale, []
+    changed = [u.name for u in uploads if paths.order(u.name) == 2 and u.name != paths.PAGE]
+    result.warnings = notify(config, changed, http)
+    return result
+
+
+def _delete(client: S3Client, settings: Publish, names: Iterable[str]) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    keys: list[ObjectIdentifierTypeDef] = [{"Key": settings.prefix + name} for name in names]
+    try:
+        for first in range(0, len(keys), 1000):
+            client.delete_objects(
+                Bucket=settings.bucket, Delete={"Objects": keys[first : first + 1000]}
+            )
+    except (ClientError, BotoCoreError) as exc:
+        raise _remote_error(settings.target, exc) from None

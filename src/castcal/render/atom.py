@@ -1,0 +1,86 @@
+"""Meetings as an Atom feed, feeds/frokost.atom, for people who follow the series in a news
+reader. Rendered in parts like the podcast feeds: the feed, and each entry on its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from castcal.content.models import Event, Project
+from castcal.render import norwegian, paths, xml
+from castcal.render.facts import Revision
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+
+
+def entry_id(event: Event) -> str:
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'castcal:event:' + event.uid)}"
+
+
+def newest_first(project: Project) -> list[Event]:
+    """The meetings in the feed's order: the latest first."""
+    return sorted(project.events, key=lambda e: (e.start, e.id), reverse=True)
+
+
+def entry_key(event: Event, revision: Revision) -> tuple[object, ...]:
+    """Everything an entry's XML is made from besides the project."""
+    return ("entry", event.fingerprint, event.uid, revision.created, revision.last_modified)
+
+
+def render(project: Project, revisions: Mapping[str, Revision], entries: Iterable[bytes]) -> bytes:
+    """The feed, its entries' XML as ``entries`` renders them, newest first."""
+    calendar = project.config.calendar
+    assert calendar is not None
+    feed_url = paths.url(project, paths.ATOM)
+    fg = _generator()
+    fg.id(feed_url)
+    fg.title(calendar.name)
+    fg.subtitle(calendar.description)
+    fg.language(project.config.podcast.language)
+    fg.author({"name": project.config.podcast.author})
+    fg.link(href=feed_url, rel="self", type="application/atom+xml")
+    fg.link(href=calendar.url or project.base_url, rel="alternate", type="text/html")
+    fg.generator("castcal")
+    stamps = [revisions[e.uid].last_modified for e in project.events]
+    fg.updated(max(stamps, default=datetime(1970, 1, 1, tzinfo=UTC)))
+    document: bytes = fg.atom_str(pretty=False, xml_declaration=True, encoding="UTF-8")
+    return xml.assemble(document, None, entries)
+
+
+def entries(
+    project: Project, events: Iterable[Event], revisions: Mapping[str, Revision]
+) -> Iterator[bytes]:
+    """Each meeting's entry, made with the feed's extensions, not added to it."""
+    fg = _generator()
+    for event in events:
+        revision = revisions[event.uid]
+        fe = fg.add_entry(order="append")
+        fg.remove_entry(fe)
+        fe.id(entry_id(event))
+        fe.title(norwegian.summary(event))
+        fe.updated(revision.last_modified)
+        fe.published(revision.created)
+        fe.link(href=f"{project.base_url}#{event.id}", rel="alternate", type="text/html")
+        fe.link(href=paths.url(project, paths.event(event)), rel="related", type="text/calendar")
+        fe.content(_text(event), type="text")
+        yield xml.part(fe.atom_entry())
+
+
+def _generator() -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
+
+    return FeedGenerator()
+
+
+def _text(event: Event) -> str:
+    start, end = event.start, event.end
+    lines = [
+        f"Tid: {norwegian.norwegian_date(start)} kl. {start:%H.%M}–{end:%H.%M}",
+        f"Sted: {event.location}",
+        "",
+        norwegian.details(event),
+    ]
+    return "\n".join(lines)

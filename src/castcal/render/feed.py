@@ -1,0 +1,206 @@
+"""Podcast feeds as RSS bytes: the main feed of whole episodes, and the same items made for
+the segment feeds; feedgen renders, with castcal's extension for the tags it lacks.
+
+A feed is rendered in parts (render/xml.py): the channel, and each item on its own, keyed
+by ``Entry.key``, so the build can reuse the items it rendered before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from castcal.content.config import Person
+from castcal.content.models import Episode, Project
+from castcal.render import chapters, paths, xml
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+
+    from castcal.render.podcastns import PersonTag
+
+
+class Entry(NamedTuple):
+    """One item of a feed, before it is made: the whole episode, or one of its segments
+    (then ``kind`` and ``title`` are the segment's)."""
+
+    episode: Episode
+    guid: str
+    title: str
+    url: str
+    length: int  # of the file published, as is the duration
+    mime: str
+    seconds: int
+    kind: str = ""  # the segment kind; "" for the whole episode
+    alternate_lengths: tuple[int, ...] = ()  # of the whole episode's alternates
+
+    def key(self) -> tuple[object, ...]:
+        """Everything the item's XML is made from besides the project (``Feed.key``):
+        the episode by its fingerprint, which covers its files and its audio's facts."""
+        return ("item", self.episode.fingerprint, *self[1:])
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One podcast feed of the project: the main one, or one per segment kind."""
+
+    path: str  # in feeds/
+    title: str
+    description: str
+    guid: str  # podcast:guid
+    entries: tuple[Entry, ...]  # newest first
+
+
+def newest_first(project: Project) -> list[Episode]:
+    """The episodes in the order of the feeds and the page."""
+    return sorted(project.episodes, key=lambda e: (e.meta.published, e.id), reverse=True)
+
+
+def main_feed(project: Project, lengths: Mapping[str, int]) -> Feed:
+    """The feed of whole episodes; ``lengths`` holds those of the published audio files,
+    by their path in feeds/ (a tagged copy is longer than its source)."""
+    show = project.config.podcast
+    entries = []
+    for e in newest_first(project):
+        main, *others = (
+            lengths[path] if (path := paths.media(e, m)) else m.facts.length
+            for m in (e.audio, *e.alternates)
+        )
+        url = paths.enclosure(project, e, e.audio)
+        mime, seconds = e.audio.facts.mime, e.audio.facts.seconds
+        entries.append(Entry(e, e.guid, e.meta.title, url, main, mime, seconds, "", tuple(others)))
+    return Feed(paths.FEED, show.title, show.description, str(show.guid), tuple(entries))
+
+
+def render(project: Project, feed: Feed, items: Iterable[bytes]) -> bytes:
+    """The feed, its items' XML as ``items`` renders them, in the feed's order."""
+    return xml.assemble(channel(project, feed), "channel", items)
+
+
+def channel(project: Project, feed: Feed) -> bytes:
+    """The feed without its items."""
+    fg = _generator(project)
+    show = project.config.podcast
+    feed_url = paths.url(project, feed.path)
+    site_url = show.link or project.base_url
+    cover_url = paths.url(project, paths.cover(project))
+    fg.title(feed.title)
+    fg.description(feed.description)
+    fg.language(show.language)
+    # feedgen puts the *last* link into <link>: the feed's own URL first, the site last.
+    fg.link(href=feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=site_url, rel="alternate")
+    fg.generator("castcal")
+    fg.docs("https://www.rssboard.org/rss-specification")
+    if show.copyright:
+        fg.copyright(show.copyright)
+    fg.image(url=cover_url, title=feed.title, link=site_url)
+    fg.podcast.itunes_author(show.author)
+    fg.podcast.itunes_owner(name=show.owner.name, email=show.owner.email)
+    fg.podcast.itunes_image(cover_url)
+    fg.podcast.itunes_type(show.type)
+    tags = fg.podcastindex.tags
+    tags.guid = feed.guid
+    tags.locked = show.locked
+    tags.locked_owner = show.owner.email
+    tags.explicit = show.explicit
+    tags.categories = show.categories
+    tags.people = _person_tags(show.people)
+    if project.config.publish is not None:
+        tags.hubs = list(project.config.publish.hubs)
+    if feed.entries:
+        # Derived from the content, never the clock, so a rebuild gives the same bytes.
+        fg.lastBuildDate(feed.entries[0].episode.meta.published)
+        fg.pubDate(feed.entries[0].episode.meta.published)
+    else:
+        tags.keep_last_build_date = False
+    data: bytes = fg.rss_str(pretty=False, xml_declaration=True, encoding="UTF-8")
+    return data
+
+
+def items(project: Project, entries: Iterable[Entry], notes: Mapping[str, str]) -> Iterator[bytes]:
+    """The XML of each entry's item; ``notes`` holds each episode's show notes as HTML,
+    by episode id."""
+    fg = _generator(project)
+    for entry in entries:
+        fe = fg.add_entry(order="append")
+        fg.remove_entry(fe)  # made with the feed's extensions, serialized on its own
+        _item(project, fe, entry, notes.get(entry.episode.id))
+        yield xml.part(fe.rss_entry())
+
+
+def _generator(project: Project) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
+
+    from castcal.render.podcastns import PodcastIndexEntryExtension, PodcastIndexExtension
+
+    fg = FeedGenerator()
+    fg.load_extension("podcast")
+    fg.register_extension(
+        "podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension, atom=False, rss=True
+    )
+    return fg
+
+
+def _person_tags(people: tuple[Person, ...]) -> list[PersonTag]:
+    from castcal.render.podcastns import PersonTag
+
+    seen: set[tuple[str, str]] = set()
+    tags = []
+    for p in people:
+        if (p.name, p.role) not in seen:
+            seen.add((p.name, p.role))
+            tags.append(PersonTag(p.name, p.role, p.group, p.href, p.img))
+    return tags
+
+
+def _item(project: Project, fe: Any, entry: Entry, notes_html: str | None) -> None:
+    episode = entry.episode
+    show, meta = project.config.podcast, episode.meta
+    fe.guid(entry.guid, permalink=False)
+    fe.title(entry.title)
+    fe.link(href=f"{project.base_url}#{episode.id}")  # the episode on the show page
+    fe.description(meta.summary)
+    if notes_html is not None:
+        fe.content(notes_html, type="CDATA")
+    fe.enclosure(entry.url, str(entry.length), entry.mime)
+    fe.published(meta.published)
+    fe.podcast.itunes_duration(entry.seconds)
+    fe.podcast.itunes_episode_type(meta.episode_type)
+    if meta.number is not None:
+        fe.podcast.itunes_episode(meta.number)
+    if meta.season is not None:
+        fe.podcast.itunes_season(meta.season)
+    tags = fe.podcastindex.tags
+    tags.explicit = show.explicit if meta.explicit is None else meta.explicit
+    tags.season, tags.episode = meta.season, meta.number
+    # Item-level people replace the channel's list in apps, so the hosts are restated.
+    tags.people = _person_tags(show.people + meta.people)
+    if not entry.kind:
+        _whole_episode(project, tags, entry)
+
+
+def _whole_episode(project: Project, tags: Any, entry: Entry) -> None:
+    """What only the whole episode's item has: chapters, transcript and alternates."""
+    from castcal.render.podcastns import AlternateTag
+
+    episode, show = entry.episode, project.config.podcast
+    tags.chapters_url = paths.url(project, paths.chapters(episode))
+    if episode.transcript is not None:
+        tags.transcript_url = paths.url(project, paths.transcript(episode))
+        tags.transcript_language = show.language
+    tags.psc = chapters.psc(show, episode)
+    if episode.alternates:  # the main file first, marked default, as the namespace asks
+        lengths = (entry.length, *entry.alternate_lengths)
+        files = zip((episode.audio, *episode.alternates), lengths, strict=True)
+        tags.alternates = [
+            AlternateTag(
+                url=paths.enclosure(project, episode, media),
+                mime=media.facts.mime,
+                length=length,
+                title=media.facts.extension.upper(),
+                default=not i,
+            )
+            for i, (media, length) in enumerate(files)
+        ]

@@ -1,0 +1,215 @@
+"""The one writer: each changed file staged beside its place, all made durable, then renamed
+into place in the order given, so a reader (or a crash) sees each file whole, old or new.
+
+Staging names a temporary file for the file it becomes and the build's token (its process
+number), so what a failed or killed build staged can always be found and removed. Helper
+processes stage with their build's token; only the build renames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from castcal.errors import OutputError
+from castcal.write.syncfs import Watch
+
+Data = bytes | bytearray  # a file's content, as rendered
+ONE_SYNC_FROM = 64  # staged files: fewer are fsynced one by one
+
+
+class Staged(NamedTuple):
+    """A file staged for an output: the output's path in the folder, the temp file's name."""
+
+    name: str
+    tmp: str
+
+
+# A new file, for writing only, never one already there; bytes as they are on any system.
+_NEW_FILE = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+)
+
+
+def same(dest: Path, data: Data) -> bool:
+    """Whether ``dest`` already holds exactly ``data``."""
+    try:
+        return dest.stat().st_size == len(data) and dest.read_bytes() == data
+    except FileNotFoundError:
+        return False
+
+
+def stage(out_dir: Path, name: str, data: Data, token: str) -> Staged:
+    """``data`` in a new temporary file beside ``out_dir/name``, not yet synced nor in
+    place; OutputError naming the file if it cannot be written (nothing left behind)."""
+    dest = out_dir / name
+    try:
+        fd, tmp = _create(dest, token)
+    except OSError as exc:
+        raise output_error(dest, exc) from exc
+    try:
+        try:  # straight to the file: no buffer, no copy
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise output_error(dest, exc) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Staged(name, tmp.name)
+
+
+def _create(dest: Path, token: str) -> tuple[int, Path]:
+    """A new temporary file beside ``dest``, named for it and the build, with the mode a
+    new file gets (0666 less the umask). Only one build writes a folder at a time: the
+    name is taken only if a killed build of the same number left it, or another machine
+    writes to the same shared folder; then the next free one. The folder only when it is
+    missing: two system calls a file, for the thousands of a first build."""
+    stem = f".{dest.name}.{token}"
+    for attempt in range(100):
+        tmp = dest.with_name(f"{stem}.tmp" if not attempt else f"{stem}-{attempt}.tmp")
+        try:
+            return os.open(tmp, _NEW_FILE, 0o666), tmp
+        except FileNotFoundError:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(tmp, _NEW_FILE, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", str(dest.parent))
+
+
+class Transaction:
+    """The files one build stages in ``out_dir``, made durable and renamed into place
+    together by ``commit``; whatever is not renamed when it closes is removed."""
+
+    def __init__(self, out_dir: Path, token: str) -> None:
+        self.out_dir, self.token = out_dir, token
+        self.staged: list[Staged] = []
+        self.renamed = 0
+        self.watch = Watch(out_dir)  # before any file is staged: it learns of every failure
+
+    def stage(self, name: str, data: Data) -> None:
+        self.staged.append(stage(self.out_dir, name, data, self.token))
+
+    def adopt(self, staged: Iterable[Staged]) -> None:
+        """Files helper processes staged for this build."""
+        self.staged.extend(staged)
+
+    def commit(self, order: Callable[[str], int]) -> list[str]:
+        """Every staged file durable before any is renamed into place, then each renamed,
+        by ``order`` of its name (files of one rank in the order staged); the names
+        written. For many files, one sync, and one syncfs that reports a failed write
+        (or, where it cannot, an fsync of each file, cheap after the sync); a few are
+        fsynced one by one, as a sync would flush everything else."""
+        self.staged.sort(key=lambda staged: order(staged.name))
+        checked = False
+        if len(self.staged) > ONE_SYNC_FROM:
+            os.sync()
+            try:
+                checked = self.watch.sync()
+            except OSError as exc:
+                raise output_error(self.out_dir, exc) from exc
+        for name, tmp in [] if checked else self.staged:
+            try:
+                _fsync(self._path(name, tmp))
+            except OSError as exc:
+                raise output_error(self.out_dir / name, exc) from exc
+        folders = set()
+        for name, tmp in self.staged:
+            dest = self.out_dir / name
+            try:
+                os.replace(self._path(name, tmp), dest)  # noqa: PTH105 (names as strings)
+            except OSError as exc:
+                raise output_error(dest, exc) from exc
+            self.renamed += 1
+            folders.add(dest.parent)
+        for folder in sorted(folders):
+            _fsync(folder)
+        return [name for name, _ in self.staged]
+
+    def close(self) -> None:
+        self.watch.close()
+        for name, tmp in self.staged[self.renamed :]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._path(name, tmp))  # noqa: PTH108 (names as strings)
+
+    def _path(self, name: str, tmp: str) -> str:
+        return os.path.join(self.out_dir, os.path.dirname(name), tmp)  # noqa: PTH118, PTH120
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _fsync(path: Path | str) -> None:
+    """fsync a file or a folder by name."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace(dest: Path, data: Data) -> None:
+    """One file written atomically: staged, fsynced, renamed, its folder fsynced."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with Transaction(dest.parent, str(os.getpid())) as transaction:
+        transaction.stage(dest.name, data)
+        transaction.commit(lambda name: 0)
+
+
+def output_error(dest: Path, exc: OSError) -> OutputError:
+    if exc.errno == errno.ENOSPC:
+        return OutputError(f"{dest}: the disk is full; the previous file was left as it was")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(f"{dest}: the output folder is not writable ({exc.strerror})")
+    return OutputError(f"{dest}: cannot write: {exc.strerror}")
+
+
+def prune(out_dir: Path, keep: set[str], folders: Iterable[str]) -> list[str]:
+    """Remove the files in ``folders`` (which the build writes whole) that this build did
+    not produce: those of removed episodes and meetings, replaced artwork, audio that
+    changed format. Returns their names."""
+    removed = []
+    for folder in folders:
+        for path in sorted((out_dir / folder).glob("*")):
+            name = path.relative_to(out_dir).as_posix()
+            if path.is_file() and not path.name.startswith(".") and name not in keep:
+                path.unlink()
+                removed.append(name)
+    return removed
+
+
+def _temporary(name: str, token: str | None) -> bool:
+    """A temp file as _create names it: .{name}.{token}.tmp or .{name}.{token}-{n}.tmp;
+    with ``token``, one of that build's only."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return False
+    if token is None:
+        return True
+    return name[: -len(".tmp")].rsplit(".", 1)[-1].split("-")[0] == token
+
+
+def clean_temporary(out_dir: Path, token: str | None = None) -> None:
+    """Remove the temporary files a killed build left behind (never a published file);
+    with ``token``, only those of that build. Through thousands of files: os.scandir,
+    and no Path for each."""
+    folders = [str(out_dir)]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif _temporary(entry.name, token) and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)  # noqa: PTH108 (a name from scandir)
