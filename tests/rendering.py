@@ -25,4 +25,5 @@ def main_feed(project: Project) -> bytes:
     }
     made = feed.main_feed(project, lengths)
     html = {e.id: notes.to_html(e.notes_markdown) for e in project.episodes if e.notes_markdown}
-    return feed.render(project, made, feed.items(project, made.entries, html))
+    channel = feed.channel(project, made)
+    return feed.assemble(channel, feed.items(project, channel, made.entries, html))

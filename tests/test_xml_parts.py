@@ -40,22 +40,24 @@ def add_items(fg: FeedGenerator, titles: list[str]) -> None:
         fe.podcast.itunes_duration(60 + number)
 
 
-@pytest.mark.parametrize(("form", "container"), [("rss", "channel"), ("atom", None)])
+@pytest.mark.parametrize(("form", "container"), [("rss", xml.CHANNEL), ("atom", xml.FEED)])
 @settings(max_examples=50, deadline=None)
 @given(titles=st.lists(texts, min_size=0, max_size=5))
 def test_a_feed_from_parts_is_the_whole_render(
-    form: str, container: str | None, titles: list[str]
+    form: str, container: xml.Container, titles: list[str]
 ) -> None:
     whole = generator()
     add_items(whole, titles)
     expected = render(whole, form, pretty=True)
     parts_of = generator()
     add_items(parts_of, titles)
-    entries = parts_of.entry()
-    parts = [xml.part(e.rss_entry() if form == "rss" else e.atom_entry()) for e in entries]
-    for entry in list(entries):
+    entries = list(parts_of.entry())
+    for entry in entries:
         parts_of.remove_entry(entry)
-    assert xml.assemble(render(parts_of, form, pretty=False), container, parts) == expected
+    document = render(parts_of, form, pretty=True)
+    elements = [e.rss_entry() if form == "rss" else e.atom_entry() for e in entries]
+    parts = list(xml.parts(document, container, elements))
+    assert xml.assemble(document, container, parts) == expected
 
 
 def render(fg: FeedGenerator, form: str, *, pretty: bool) -> bytes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +42,8 @@ def reported(command: Callable[P, R]) -> Callable[P, R]:
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
         except Exception:
+            import traceback
+
             traceback.print_exc()
             click.echo(
                 f"castcal {__version__} hit a bug (the traceback above): please report it, "

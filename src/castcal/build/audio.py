@@ -12,19 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from castcal.build.fresh import Outputs, fingerprint
-from castcal.build.parallel import Pool
+from castcal.build.parallel import Batch, Pool
 from castcal.content.chapters import chapters
-from castcal.content.models import Episode, Project, episode_folder
+from castcal.content.models import Episode, Media, Project, episode_folder
 from castcal.media import cuts, tagging
 from castcal.media.tagging import TagInfo
 from castcal.render import paths, segments
 from castcal.render.facts import Published
+from castcal.render.segments import Segment
 from castcal.write.writer import Staged, Transaction, same, stage
 
 FEWEST = 8  # episodes to make: with fewer, helpers cost more than they save
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Copy:
     """One published audio file to make."""
 
@@ -37,7 +38,7 @@ class Copy:
     duration: float | None = None  # a segment's own file's (a cut's is known once made)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     """An episode's published audio files to make; ``starts`` are its segments' starts."""
 
@@ -47,71 +48,100 @@ class Task:
     copies: tuple[Copy, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Made:
-    """A file made: staged (None where the file already held those bytes), its length,
-    and a cut's duration."""
+    """A file made: its name and fingerprint, staged (None where the file already held
+    those bytes), its length, and a segment's duration. (Not the Copy: a helper sends
+    this back, and a Copy holds the cover.)"""
 
-    copy: Copy
+    name: str
+    print: str
     staged: Staged | None
     length: int
     duration: float | None
 
 
-def make(project: Project, outputs: Outputs, transaction: Transaction, pool: Pool) -> Published:
-    """Make every published audio file not still as made from the same inputs, staging
-    each in ``transaction``; the lengths and cut durations of all of them."""
+@dataclass
+class Making:
+    """The published audio being made: the facts of the files kept as they were, and
+    the work making the others (by the build's helpers, while the build goes on)."""
+
+    lengths: dict[str, int]
+    durations: dict[str, float]
+    work: Batch[list[Made]]
+
+    def finish(self, outputs: Outputs, transaction: Transaction) -> Published:
+        """Wait for the files being made; stage them in ``transaction``, and record each
+        in ``outputs``. The lengths and cut durations of every published audio file."""
+        for made in self.work.results():
+            for item in made:
+                self.lengths[item.name] = item.length
+                if item.duration is not None:
+                    self.durations[item.name] = item.duration
+                if item.staged is not None:
+                    transaction.adopt([item.staged])
+                outputs.made(item.name, item.print, item.duration)
+        return Published(self.lengths, self.durations)
+
+
+def start(project: Project, outputs: Outputs, transaction: Transaction, pool: Pool) -> Making:
+    """Start making every published audio file not still as made from the same inputs
+    (its files are staged for ``transaction``, by the build's pool)."""
     lengths: dict[str, int] = {}
     durations: dict[str, float] = {}
     tasks, tag_print = [], _tag_print(project)
     for episode in project.episodes:
-        copies = []
-        for copy in _copies(project, episode, tag_print):
-            if outputs.fresh(copy.name, copy.print):
-                lengths[copy.name] = outputs.size(copy.name)
-                if copy.cut is not None:
-                    durations[copy.name] = outputs.facts(copy.name)["duration"]
-            else:
-                copies.append(copy)
-        if copies:
+        stale = []
+        for name, print_, made_of in _files(episode, tag_print):
+            if not outputs.fresh(name, print_):
+                stale.append((name, print_, made_of))
+                continue
+            lengths[name] = outputs.size(name)
+            if isinstance(made_of, Segment):
+                durations[name] = outputs.duration(name)
+        if stale:
+            copies = tuple(_copies(project, episode, stale))
             starts = tuple(s.start for s in episode.meta.segments)
-            tasks.append(Task(transaction.out_dir, transaction.token, starts, tuple(copies)))
-    for made in pool.map(make_task, tasks, fewest=FEWEST, task="making audio files"):
-        for item in made:
-            name = item.copy.name
-            lengths[name] = item.length
-            facts = {}
-            if item.duration is not None:
-                durations[name] = facts["duration"] = item.duration
-            if item.staged is not None:
-                transaction.adopt([item.staged])
-            outputs.made(name, item.copy.print, facts)
-    return Published(lengths, durations)
+            tasks.append(Task(transaction.out_dir, transaction.token, starts, copies))
+    work = pool.start(make_task, tasks, fewest=FEWEST, task="making audio files")
+    return Making(lengths, durations, work)
 
 
-def _copies(project: Project, episode: Episode, tag_print: str) -> list[Copy]:
-    """The episode's published audio files: its tagged copies, then its segments';
-    ``tag_print`` is the fingerprint of what all their tags share."""
-    show, folder = project.config.podcast, episode_folder(project.root, episode.id)
-    whole = _tags(project, episode, episode.meta.title, show.title, whole=True)
-    copies = []
+def _files(episode: Episode, tag_print: str) -> list[tuple[str, str, Media | Segment]]:
+    """The episode's published audio files, each with the fingerprint of what it is made
+    from and what that is: its tagged copies, then its segments' files. ``tag_print`` is
+    the fingerprint of what all their tags share."""
+    files: list[tuple[str, str, Media | Segment]] = []
     for media in (episode.audio, *episode.alternates):
         name = paths.media(episode, media)
         if name is not None:
-            print_ = fingerprint("audio", tag_print, episode.fingerprint, media.source)
-            source = folder / media.source
-            copies.append(Copy(name, print_, source, media.facts.extension, whole, None))
+            files.append((name, f"audio {tag_print} {episode.fingerprint} {media.source}", media))
     for segment in segments.plan_episode(episode):
         name = segment.path
-        if name is None:
+        if name is not None:
+            print_ = f"segment {tag_print} {episode.fingerprint} {segment.kind}"
+            files.append((name, print_, segment))
+    return files
+
+
+def _copies(
+    project: Project, episode: Episode, files: list[tuple[str, str, Media | Segment]]
+) -> list[Copy]:
+    """How to make each of ``files`` (as ``_files`` gives them)."""
+    show, folder = project.config.podcast, episode_folder(project.root, episode.id)
+    copies = []
+    for name, print_, made_of in files:
+        if isinstance(made_of, Media):  # the episode's own, tagged whole
+            tags = _tags(project, episode, episode.meta.title, show.title, whole=True)
+            source = folder / made_of.source
+            copies.append(Copy(name, print_, source, made_of.facts.extension, tags, None))
             continue
-        album = f"{show.title}: {show.segments[segment.kind].title}"
-        tags = _tags(project, episode, segment.title, album, whole=False)
-        print_ = fingerprint("segment", tag_print, episode.fingerprint, segment.kind)
-        own = segment.own
+        album = f"{show.title}: {show.segments[made_of.kind].title}"
+        tags = _tags(project, episode, made_of.title, album, whole=False)
+        own = made_of.own
         if own is None:  # cut from the episode's MP3
             source = folder / episode.audio.source
-            copies.append(Copy(name, print_, source, "mp3", tags, segment.position))
+            copies.append(Copy(name, print_, source, "mp3", tags, made_of.position))
         else:
             source, extension = folder / own.source, own.facts.extension
             copies.append(Copy(name, print_, source, extension, tags, None, own.facts.duration))
@@ -144,5 +174,5 @@ def make_task(task: Task) -> list[Made]:
         published = tagging.tag(data, copy.extension, copy.tags)
         unchanged = same(task.out_dir / copy.name, published)
         staged = None if unchanged else stage(task.out_dir, copy.name, published, task.token)
-        made.append(Made(copy, staged, len(published), duration))
+        made.append(Made(copy.name, copy.print, staged, len(published), duration))
     return made

@@ -3,9 +3,10 @@
 manifest fetched), the episodes and meetings as loaded, the rendered pieces of the big
 outputs, and what each output file was made from.
 
-Values are JSON text or bytes (loading them runs no code, whoever wrote the file). Changes
-wait in memory and are written in one transaction when the build ends, so a build killed
-at any moment leaves the database as it was before or after it. All of it is a cache: a
+Values are JSON text or bytes (loading them runs no code, whoever wrote the file). A build
+writes its changes as it goes, in one transaction, committed when it ends: a build killed
+at any moment leaves the database as it was before it, and the rendered pieces of a large
+build are never all in memory at once. All of it is a cache: a
 missing, damaged or foreign database costs one slower build, never a wrong one, and a
 database that cannot be written is only not written.
 """
@@ -13,6 +14,7 @@ database that cannot be written is only not written.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -23,7 +25,7 @@ from typing import Any
 from castcal import __version__
 
 PATH = Path(".castcal-cache") / "castcal.sqlite3"
-SCHEMA = "1"
+SCHEMA = "3"  # of the tables and of what the values hold: a change empties the database
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS facts (kind TEXT, key TEXT, size INTEGER, mtime INTEGER,"
@@ -33,12 +35,12 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS pieces (namespace TEXT, key TEXT, value BLOB NOT NULL,"
     " PRIMARY KEY (namespace, key))",
     "CREATE TABLE IF NOT EXISTS outputs (folder TEXT, name TEXT, print TEXT NOT NULL,"
-    " size INTEGER, mtime INTEGER, facts TEXT, PRIMARY KEY (folder, name))",
+    " size INTEGER, mtime INTEGER, duration REAL, PRIMARY KEY (folder, name))",
 )
 _VERSION = {"schema": SCHEMA, "castcal": __version__}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fact:
     """Something learned of a file, valid while it keeps this size and mtime (ns)."""
 
@@ -47,7 +49,7 @@ class Fact:
     value: object  # as JSON holds it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loaded:
     """An episode or meeting as loaded: the config.toml it was loaded with (by its
     fingerprint), the files it was read from as they were, its model as JSON, and the
@@ -59,15 +61,15 @@ class Loaded:
     warnings: list[list[str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """An output file as the build wrote it: what it was made from (a fingerprint), its
-    size and mtime then, and facts to remember of it (a segment cut's duration)."""
+    size and mtime then, and a segment cut's duration."""
 
     print: str
     size: int
     mtime: int
-    facts: Mapping[str, float]
+    duration: float | None = None
 
 
 class Store:
@@ -75,22 +77,16 @@ class Store:
 
     def __init__(self, root: Path) -> None:
         self.connection = _connect(root / PATH)
-        self._facts: dict[str, dict[str, Fact]] = {}
-        self._loaded: dict[str, Loaded] | None = None
-        self._pending: list[tuple[str, tuple[object, ...]]] = []
-        self._pending_many: list[tuple[str, Sequence[tuple[object, ...]]]] = []
+        self._writing = False  # in this build's transaction
 
     # Facts about files, and values kept by key (remote validators, a fetched manifest).
 
     def facts(self, kind: str) -> dict[str, Fact]:
-        """What is remembered of each file of ``kind``, by key; read when first asked."""
-        if kind not in self._facts:
-            rows = self._select("SELECT key, size, mtime, value FROM facts WHERE kind = ?", kind)
-            self._facts[kind] = {k: Fact(s, m, json.loads(v)) for k, s, m, v in rows}
-        return self._facts[kind]
+        """What is remembered of each file of ``kind``, by key."""
+        rows = self._select("SELECT key, size, mtime, value FROM facts WHERE kind = ?", kind)
+        return {k: Fact(s, m, json.loads(v)) for k, s, m, v in rows}
 
     def put_fact(self, kind: str, key: str, fact: Fact) -> None:
-        self.facts(kind)[key] = fact
         value = json.dumps(fact.value, sort_keys=True)
         self._later(
             "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
@@ -100,14 +96,11 @@ class Store:
     # Episodes and meetings as loaded.
 
     def loaded(self) -> dict[str, Loaded]:
-        """Every episode and meeting as loaded, by key; read when first asked."""
-        if self._loaded is None:
-            rows = self._select("SELECT key, config, stamps, value, warnings FROM content")
-            self._loaded = {k: Loaded(c, json.loads(s), v, json.loads(w)) for k, c, s, v, w in rows}
-        return self._loaded
+        """Every episode and meeting as loaded by earlier builds, by key."""
+        rows = self._select("SELECT key, config, stamps, value, warnings FROM content")
+        return {k: Loaded(c, json.loads(s), v, json.loads(w)) for k, c, s, v, w in rows}
 
     def put_loaded(self, key: str, entry: Loaded) -> None:
-        self.loaded()[key] = entry
         stamps, warnings = json.dumps(entry.stamps), json.dumps(entry.warnings)
         self._later(
             "INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?, ?)",
@@ -115,14 +108,12 @@ class Store:
         )
 
     def forget_loaded(self, keys: Iterable[str]) -> None:
-        keys = list(keys)
-        for key in keys:
-            self.loaded().pop(key, None)
         self._later_many("DELETE FROM content WHERE key = ?", [(key,) for key in keys])
 
     # Rendered pieces of the big outputs, by output (or "notes") and key.
 
     def pieces(self, namespace: str) -> dict[str, bytes]:
+        """The pieces kept in ``namespace``, by key (this build's new ones too)."""
         rows = self._select("SELECT key, value FROM pieces WHERE namespace = ?", namespace)
         return {key: bytes(value) for key, value in rows}
 
@@ -138,22 +129,12 @@ class Store:
 
     def records(self, folder: Path) -> dict[str, Record]:
         rows = self._select(
-            "SELECT name, print, size, mtime, facts FROM outputs WHERE folder = ?", str(folder)
+            "SELECT name, print, size, mtime, duration FROM outputs WHERE folder = ?", str(folder)
         )
-        return {n: Record(p, s, m, json.loads(f) if f else {}) for n, p, s, m, f in rows}
+        return {name: Record(*values) for name, *values in rows}
 
     def put_records(self, folder: Path, records: Mapping[str, Record]) -> None:
-        rows = [
-            (
-                str(folder),
-                name,
-                r.print,
-                r.size,
-                r.mtime,
-                json.dumps(dict(r.facts)) if r.facts else None,
-            )
-            for name, r in records.items()
-        ]
+        rows = [(str(folder), name, *dataclasses.astuple(r)) for name, r in records.items()]
         self._later_many("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def forget_records(self, folder: Path, names: Iterable[str]) -> None:
@@ -163,20 +144,14 @@ class Store:
     # One transaction for everything the build changed.
 
     def commit(self) -> None:
-        """Write every change of this build in one transaction; a database that cannot be
-        written (a full disk, another build's long transaction) is left as it was."""
-        if not (self._pending or self._pending_many) or self.connection is None:
-            return
-        try:
-            with _transaction(self.connection):
-                for sql, row in self._pending:
-                    self.connection.execute(sql, row)
-                for sql, rows in self._pending_many:
-                    self.connection.executemany(sql, rows)
-        except sqlite3.Error:
-            pass  # the cache only saves time
-        self._pending.clear()
-        self._pending_many.clear()
+        """Commit what this build wrote; a database that cannot be written (a full disk,
+        another build's long transaction) is left as it was."""
+        if self._writing and self.connection is not None:
+            self._writing = False
+            try:
+                self.connection.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()
 
     def close(self) -> None:
         if self.connection is not None:
@@ -202,11 +177,27 @@ class Store:
             return []
 
     def _later(self, sql: str, row: tuple[object, ...]) -> None:
-        self._pending.append((sql, row))
+        self._later_many(sql, [row])
 
     def _later_many(self, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
-        if rows:
-            self._pending_many.append((sql, rows))
+        """Write ``rows`` in this build's transaction, begun with its first write (taking
+        the write lock at once: a second build of the project waits for this one)."""
+        if not rows or self.connection is None:
+            return
+        try:
+            if not self._writing:
+                self.connection.execute("BEGIN IMMEDIATE")
+                self._writing = True
+            self.connection.executemany(sql, rows)
+        except sqlite3.Error:  # the cache only saves time: this build remembers nothing
+            self._rollback()
+
+    def _rollback(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.connection.execute("ROLLBACK")
+            self.connection.close()
+        self.connection, self._writing = None, False
 
 
 def _connect(path: Path) -> sqlite3.Connection | None:
@@ -236,12 +227,13 @@ def _prepare(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA journal_mode = WAL")
     connection.execute("PRAGMA synchronous = NORMAL")
     with _transaction(connection):
-        for table in _TABLES:
-            connection.execute(table)
+        connection.execute(_TABLES[0])
         stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
         if stored != _VERSION:  # made by another castcal: nothing in it can be trusted
             for table in ("facts", "content", "pieces", "outputs", "meta"):
-                connection.execute(f"DELETE FROM {table}")
+                connection.execute(f"DROP TABLE IF EXISTS {table}")
+            for table in _TABLES:
+                connection.execute(table)
             connection.executemany("INSERT INTO meta VALUES (?, ?)", _VERSION.items())
 
 

@@ -5,24 +5,20 @@ recorded, and whose file is still as written, is neither rendered nor written ag
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from castcal import __version__
 from castcal.build.cache import Record
-
-# One encoder for every fingerprint: json.dumps with options makes a new one per call.
-_ENCODE = json.JSONEncoder(sort_keys=True, default=str).encode
 
 
 def fingerprint(*parts: object) -> str:
-    """A short hash of the parts (bytes, strings, or anything JSON can hold; other values
-    by their str), and of castcal's version: a new castcal makes everything afresh."""
-    digest = hashlib.blake2b(__version__.encode(), digest_size=12)
+    """A short hash of the parts: bytes as they are, anything else by its repr (strings,
+    numbers, datetimes and tuples, lists and dicts of them: what the repr of each shows is
+    all of it, and the same on every run). Tens of thousands a build: no JSON."""
+    digest = hashlib.blake2b(digest_size=12)
     for part in parts:
-        data = part if isinstance(part, bytes) else _ENCODE(part).encode()
+        data = part if isinstance(part, bytes) else repr(part).encode()
         digest.update(b"%d:" % len(data))
         digest.update(data)
     return digest.hexdigest()
@@ -37,7 +33,7 @@ class Outputs:
         self.records = dict(records)
         self.changed: dict[str, Record] = {}
         self.gone: set[str] = set()
-        self.pending: dict[str, tuple[str, dict[str, float]]] = {}  # made, not yet recorded
+        self.pending: dict[str, tuple[str, float | None]] = {}  # made, not yet recorded
         self.expected: set[str] = set()  # every output this build makes, fresh or not
         self._prefix = f"{folder}{os.sep}"  # os.stat on strings: thousands of files
 
@@ -47,26 +43,30 @@ class Outputs:
         record = self.records.get(name)
         return record is not None and record.print == print_ and self._untouched(name, record)
 
-    def facts(self, name: str) -> Mapping[str, float]:
-        return self.records[name].facts
+    def duration(self, name: str) -> float:
+        """A segment cut's duration, as recorded when it was made."""
+        duration = self.records[name].duration
+        assert duration is not None
+        return duration
 
     def size(self, name: str) -> int:
         return self.records[name].size
 
-    def made(self, name: str, print_: str, facts: Mapping[str, float] | None = None) -> None:
+    def made(self, name: str, print_: str, duration: float | None = None) -> None:
         """``name`` was made from inputs with this fingerprint (written, or found to hold
-        its bytes already): recorded by ``settle`` once the build has written it."""
+        its bytes already), and has this duration (a segment cut): recorded by ``settle``
+        once the build has written it."""
         self.expected.add(name)
-        self.pending[name] = (print_, dict(facts or {}))
+        self.pending[name] = (print_, duration)
 
     def settle(self) -> None:
         """Record every output made, as it now is on disk."""
-        for name, (print_, facts) in self.pending.items():
+        for name, (print_, duration) in self.pending.items():
             try:
                 stat = os.stat(f"{self._prefix}{name}")  # noqa: PTH116 (no Path per file)
             except OSError:
                 continue
-            record = Record(print_, stat.st_size, stat.st_mtime_ns, facts)
+            record = Record(print_, stat.st_size, stat.st_mtime_ns, duration)
             self.records[name] = self.changed[name] = record
         self.pending.clear()
 

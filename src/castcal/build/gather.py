@@ -54,19 +54,22 @@ def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Pro
     found = Collector(root)
     config = load.read_config(config_path, found)
     config_print = fingerprint(config[1].data) if config else ""
-    reading = load.read(root, config, _known(store, root, config_print), found)
-    probed = _probe(reading.drafts, store, pool, network)
-    loaded = load.complete(reading, probed)
-    _remember(store, loaded, reading.artwork, config_print)
+    stored = store.loaded()
+    known = _known(stored, store, root, config_print)
+    reading = load.read(root, config, known, found)
+    probing = _Probing(reading.drafts, store, pool)  # the pool's helpers probe meanwhile
+    load.read_events(reading, known)
+    loaded = load.complete(reading, probing.finish(store, network))
+    _remember(store, loaded, reading.artwork, config_print, set(stored))
     return loaded.project
 
 
-def _known(store: Store, root: Path, config_print: str) -> load.Known:
-    """What the cache holds that is still true: loaded with this config.toml, and every
-    file it was read from as it was."""
+def _known(stored: dict[str, Loaded], store: Store, root: Path, config_print: str) -> load.Known:
+    """What the cache holds (``stored``) that is still true: loaded with this
+    config.toml, and every file it was read from as it was."""
     episodes: dict[str, tuple[Episode, tuple[Problem, ...]]] = {}
     events: dict[str, Event] = {}
-    for key, entry in store.loaded().items() if config_print else ():
+    for key, entry in stored.items() if config_print else ():
         kind, _, name = key.partition(":")
         if entry.config != config_print or not _unchanged(root, entry.stamps):
             continue
@@ -103,7 +106,10 @@ def _remember(
     loaded: load.Loaded,
     artwork: tuple[int, int, Artwork] | None,
     config_print: str,
+    stored: set[str],
 ) -> None:
+    """Remember what was loaded anew, and forget what is no longer in the project
+    (``stored``: the keys the cache held)."""
     for episode, stamps, warnings in loaded.new_episodes:
         notes = [[w.path, w.field, w.message] for w in warnings]
         entry = Loaded(config_print, stamps, episode.model_dump_json(), notes)
@@ -114,50 +120,51 @@ def _remember(
     project = loaded.project
     keep = {f"episode:{e.id}" for e in project.episodes}
     keep |= {f"event:{e.id}.toml" for e in project.events}
-    store.forget_loaded(set(store.loaded()) - keep)
+    store.forget_loaded(stored - keep)
     if artwork is not None:
         size, mtime, facts = artwork
         store.put_fact("cover", "artwork", Fact(size, mtime, facts.model_dump()))
 
 
-def _probe(
-    drafts: list[Draft], store: Store, pool: Pool, network: Network
-) -> dict[str, dict[str, Probed]]:
-    """What is known of each new episode's audio: by folder name, then by source."""
-    known = store.facts("audio")
-    probed: dict[str, dict[str, Probed]] = {d.id: {} for d in drafts}
-    todo: list[tuple[str, str, Path]] = []
-    urls: set[str] = set()
-    for draft in drafts:
-        for source, path in draft.audio.items():
-            if path is None:
-                if is_url(source):
-                    urls.add(source)
-                continue
-            key = f"{draft.id}/{source}"
-            stat = _stat(path)
-            fact = known.get(key)
-            if stat is not None and fact is not None and (fact.size, fact.mtime) == stat:
-                remembered = AudioFacts.model_validate(fact.value)
-                probed[draft.id][source] = Probed(remembered, stamp=stat)
-            elif stat is not None:
-                todo.append((draft.id, source, path))
-    results = pool.map(
-        probe_file, [path for _, _, path in todo], fewest=FEWEST_PROBES, task="probing audio files"
-    )
-    for (episode, source, _), (facts, problem, stat) in zip(todo, results, strict=True):
-        probed[episode][source] = Probed(facts, problem, stat)
-        if facts is not None and stat is not None:
-            store.put_fact("audio", f"{episode}/{source}", Fact(*stat, facts.model_dump()))
-    remote = _remote(sorted(urls), store, network) if urls else {}
-    for draft in drafts:
-        for source in draft.audio:
-            if source in remote:
-                result = remote[source]
-                probed[draft.id][source] = (
-                    Probed(result) if isinstance(result, AudioFacts) else Probed(None, result)
-                )
-    return probed
+class _Probing:
+    """The new episodes' audio being probed: local files not known as they are now are
+    handed to the pool; remote ones are looked up once those are in."""
+
+    def __init__(self, drafts: list[Draft], store: Store, pool: Pool) -> None:
+        known = store.facts("audio")
+        self.drafts = drafts
+        self.probed: dict[str, dict[str, Probed]] = {d.id: {} for d in drafts}
+        self.todo: list[tuple[str, str, Path]] = []
+        for draft in drafts:
+            for source, path in draft.audio.items():
+                stat = _stat(path) if path is not None else None
+                if path is None or stat is None:
+                    continue  # a URL, or a file that is not there (content says so)
+                fact = known.get(f"{draft.id}/{source}")
+                if fact is not None and (fact.size, fact.mtime) == stat:
+                    facts = AudioFacts.model_validate(fact.value)
+                    self.probed[draft.id][source] = Probed(facts, stamp=stat)
+                else:
+                    self.todo.append((draft.id, source, path))
+        paths = [path for _, _, path in self.todo]
+        self.work = pool.start(probe_file, paths, fewest=FEWEST_PROBES, task="probing audio files")
+
+    def finish(self, store: Store, network: Network) -> dict[str, dict[str, Probed]]:
+        """What is known of each new episode's audio: by folder name, then by source."""
+        results = self.work.results()
+        for (episode, source, _), (facts, problem, stat) in zip(self.todo, results, strict=True):
+            self.probed[episode][source] = Probed(facts, problem, stat)
+            if facts is not None and stat is not None:
+                store.put_fact("audio", f"{episode}/{source}", Fact(*stat, facts.model_dump()))
+        urls = sorted({s for d in self.drafts for s in d.audio if is_url(s)})
+        remote = _remote(urls, store, network) if urls else {}
+        for draft in self.drafts:
+            for source in draft.audio:
+                if source in remote:
+                    result = remote[source]
+                    facts = result if isinstance(result, AudioFacts) else None
+                    self.probed[draft.id][source] = Probed(facts, "" if facts else str(result))
+        return self.probed
 
 
 def _stat(path: Path) -> tuple[int, int] | None:

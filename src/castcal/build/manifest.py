@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from castcal import __version__
 from castcal.build.guard import Identities
 from castcal.content.models import Project
 from castcal.errors import ContentError, Problem
 from castcal.render.facts import Revision
-from castcal.render.feed import Feed
+from castcal.render.feed import Entry, Feed
 
 NAME = "manifest.json"
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     guid: str
     enclosure: str
@@ -74,6 +76,7 @@ def render(
 ) -> bytes:
     """The manifest of what this build publishes, as sorted JSON with one record (an
     episode, a meeting, ...) per line: easy to read, and to diff."""
+    events = {event.id: event for event in project.events}
     document = {
         "castcal": __version__,
         "podcast": {"guid": str(project.config.podcast.guid)},
@@ -82,18 +85,30 @@ def render(
             feed.path.removesuffix(".xml"): {"guid": feed.guid, "items": _items(feed)}
             for feed in segments
         },
-        "events": {
-            event.id: _revision(event.uid, revisions[event.uid]) for event in project.events
-        },
+        "events": _Records(events, lambda e: _revision(e.uid, revisions[e.uid])),
     }
-    return (_layout(document, 0) + "\n").encode("utf-8")
+    return ("".join(_layout(document, 0)) + "\n").encode("utf-8")
 
 
-def _items(feed: Feed) -> dict[str, dict[str, object]]:
-    return {
-        entry.episode.id: {"enclosure": entry.url, "guid": entry.guid, "length": entry.length}
-        for entry in feed.entries
-    }
+class _Records(Generic[T]):
+    """An object of records, each on a line of its own, made one at a time as it is
+    written (the manifest of 10,000 episodes has 30,000)."""
+
+    def __init__(self, items: Mapping[str, T], record: Callable[[T], dict[str, object]]) -> None:
+        self.items, self.record = items, record
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, object]]]:
+        for key in sorted(self.items):
+            yield key, self.record(self.items[key])
+
+
+def _items(feed: Feed) -> _Records[Entry]:
+    entries = {entry.episode.id: entry for entry in feed.entries}
+    return _Records(entries, _item)
+
+
+def _item(entry: Entry) -> dict[str, object]:
+    return {"enclosure": entry.url, "guid": entry.guid, "length": entry.length}
 
 
 def _revision(uid: str, revision: Revision) -> dict[str, object]:
@@ -107,17 +122,22 @@ def _revision(uid: str, revision: Revision) -> dict[str, object]:
     }
 
 
-def _layout(value: object, depth: int) -> str:
-    """JSON of ``value``: an object holding objects one member a line, indented by
-    ``depth``; anything else on one line."""
-    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
-        pad = "  " * (depth + 1)
-        members = [
-            f"{pad}{json.dumps(key, ensure_ascii=False)}: {_layout(value[key], depth + 1)}"
-            for key in sorted(value)
-        ]
-        return "{\n" + ",\n".join(members) + "\n" + "  " * depth + "}"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+def _layout(value: object, depth: int) -> Iterator[str]:
+    """JSON of ``value``: an object holding objects (or records) one member a line,
+    indented by ``depth``; anything else on one line."""
+    if isinstance(value, dict) and any(isinstance(v, dict | _Records) for v in value.values()):
+        members: Iterable[tuple[str, object]] = ((key, value[key]) for key in sorted(value))
+    elif isinstance(value, _Records):
+        members = value
+    else:
+        yield json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return
+    pad, first = "  " * (depth + 1), True
+    for key, member in members:
+        yield f"{'{' if first else ','}\n{pad}{json.dumps(key, ensure_ascii=False)}: "
+        yield from _layout(member, depth + 1)
+        first = False
+    yield "{}" if first else "\n" + "  " * depth + "}"
 
 
 # Meetings share stamps (those first published together, those changed in one build):

@@ -10,10 +10,10 @@ once for the group.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from castcal.build import manifest, pieces
 from castcal.build.cache import Store
@@ -22,13 +22,14 @@ from castcal.content.models import Episode, Event, Project
 from castcal.render import atom, chapters, feed, ics, notes, page, paths, segments
 from castcal.render.facts import Published, Revision
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Inputs:
     """What the outputs are made from, and where their pieces are kept."""
 
     project: Project
-    published: Published  # the published audio files' lengths and durations
     revisions: Mapping[str, Revision]  # each meeting's, by UID
     now: datetime  # the build's time: which meetings are still ahead
     segment_guids: Mapping[str, str]  # each segment feed's podcast:guid, by kind
@@ -38,16 +39,23 @@ class Inputs:
 class Rendered(NamedTuple):
     name: str  # in feeds/
     print: str  # of everything it was made from
-    data: bytes
+    data: bytes | bytearray
 
 
 def rendered(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
-    """Every output but the audio that is not fresh in ``outputs``, rendered."""
+    """Every output that needs nothing of the published audio and is not fresh in
+    ``outputs``, rendered: the cover, the chapters and transcripts, the calendars and
+    the Atom feed, the page."""
     yield from _cover(inputs, outputs)
     yield from _episode_files(inputs, outputs)
     yield from _calendars(inputs, outputs)
     yield from _page(inputs, outputs)
-    yield from _feeds(inputs, outputs)
+
+
+def rendered_feeds(inputs: Inputs, published: Published, outputs: Outputs) -> Iterator[Rendered]:
+    """The feeds, which tell the length of each published audio file (``published``),
+    and the manifest of what they publish, rendered where they are not fresh."""
+    yield from _feeds(inputs, published, outputs)
 
 
 def _stale(outputs: Outputs, name: str, print_: str) -> bool:
@@ -76,7 +84,7 @@ def _episode_files(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
         if _stale(outputs, name, print_):
             yield Rendered(name, print_, chapters.json_chapters(show, episode))
         if episode.transcript is not None:
-            name, print_ = paths.transcript(episode), fingerprint("vtt", episode.fingerprint)
+            name, print_ = paths.transcript(episode), f"vtt {episode.fingerprint}"
             if _stale(outputs, name, print_):
                 yield Rendered(name, print_, episode.transcript.encode("utf-8"))
 
@@ -87,9 +95,7 @@ def _calendars(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
     if project.config.calendar is None:
         return
     keys = [_key(inputs, ics.vevent_key(e, inputs.revisions[e.uid])) for e in project.events]
-    singles = [
-        (paths.event(e), fingerprint("event", k)) for e, k in zip(project.events, keys, strict=True)
-    ]
+    singles = [(paths.event(e), f"event {k}") for e, k in zip(project.events, keys, strict=True)]
     series = fingerprint("calendar", project.fingerprint, keys)
     stale = [_stale(outputs, name, print_) for name, print_ in singles]
     if any(stale) or _stale(outputs, paths.CALENDAR, series):
@@ -113,23 +119,24 @@ def _vevents(inputs: Inputs, events: list[Event]) -> list[bytes]:
 def _atom(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
     project = inputs.project
     newest = atom.newest_first(project)
-    keyed = [(_key(inputs, atom.entry_key(e, inputs.revisions[e.uid])), e) for e in newest]
+    keyed = [(atom.entry_key(e, inputs.revisions[e.uid]), e) for e in newest]
     print_ = fingerprint("atom", project.fingerprint, [k for k, _ in keyed])
     if _stale(outputs, paths.ATOM, print_):
-        made = functools.partial(_atom_entries, inputs)
-        entries = pieces.reuse(inputs.store, paths.ATOM, keyed, made)
-        yield Rendered(paths.ATOM, print_, atom.render(project, inputs.revisions, entries))
+        document = atom.document(project, inputs.revisions)
+        made = functools.partial(_atom_entries, inputs, document)
+        entries = _reuse(inputs, paths.ATOM, keyed, made)
+        yield Rendered(paths.ATOM, print_, atom.assemble(document, entries))
 
 
-def _atom_entries(inputs: Inputs, events: list[Event]) -> list[bytes]:
-    return list(atom.entries(inputs.project, events, inputs.revisions))
+def _atom_entries(inputs: Inputs, document: bytes, events: list[Event]) -> list[bytes]:
+    return list(atom.entries(inputs.project, document, events, inputs.revisions))
 
 
 def _page(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
     project = inputs.project
     episodes, upcoming, past = page.lists(project, inputs.now)
-    keyed_episodes = [(_key(inputs, page.episode_key(e)), e) for e in episodes]
-    keyed_meetings = [(_key(inputs, page.meeting_key(e)), e) for e in upcoming + past]
+    keyed_episodes = [(page.episode_key(e), e) for e in episodes]
+    keyed_meetings = [(page.meeting_key(e), e) for e in upcoming + past]
     print_ = fingerprint(
         "page", project.fingerprint, [k for k, _ in keyed_episodes],
         [k for k, _ in keyed_meetings], len(upcoming),
@@ -137,12 +144,10 @@ def _page(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
     if not _stale(outputs, paths.PAGE, print_):
         return
     made = functools.partial(_episode_entries, inputs)
-    entries = pieces.reuse(inputs.store, "page-episodes", keyed_episodes, made)
-    meetings = pieces.reuse(inputs.store, "page-meetings", keyed_meetings, _meeting_entries)
-    html = [entry.decode("utf-8") for entry in entries]
-    ahead = [m.decode("utf-8") for m in meetings[: len(upcoming)]]
-    before = [m.decode("utf-8") for m in meetings[len(upcoming) :]]
-    yield Rendered(paths.PAGE, print_, page.render(project, html, ahead, before))
+    entries = _reuse(inputs, "page-episodes", keyed_episodes, made)
+    meetings = _reuse(inputs, "page-meetings", keyed_meetings, _meeting_entries)
+    ahead, before = page.Entries(meetings[: len(upcoming)]), page.Entries(meetings[len(upcoming) :])
+    yield Rendered(paths.PAGE, print_, page.render(project, page.Entries(entries), ahead, before))
 
 
 def _episode_entries(inputs: Inputs, episodes: list[Episode]) -> list[bytes]:
@@ -154,24 +159,30 @@ def _meeting_entries(events: list[Event]) -> list[bytes]:
     return [page.meeting_html(e).encode("utf-8") for e in events]
 
 
-def _feeds(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
+def _feeds(inputs: Inputs, published: Published, outputs: Outputs) -> Iterator[Rendered]:
     """The main feed, the segment feeds, then the manifest of what they publish."""
-    project, lengths = inputs.project, inputs.published.lengths
+    project, lengths = inputs.project, published.lengths
     main = feed.main_feed(project, lengths)
-    kinds = segments.feeds(project, lengths, inputs.published.durations, inputs.segment_guids)
+    kinds = segments.feeds(project, lengths, published.durations, inputs.segment_guids)
     for each in (main, *kinds):
-        keyed = [(_key(inputs, entry.key()), entry) for entry in each.entries]
-        print_ = fingerprint("feed", project.fingerprint, each.guid, [k for k, _ in keyed])
+        print_ = fingerprint(
+            "feed", project.fingerprint, each.guid, [e.key() for e in each.entries]
+        )
         if _stale(outputs, each.path, print_):
-            made = functools.partial(_items, inputs)
-            items = pieces.reuse(inputs.store, each.path, keyed, made)
-            yield Rendered(each.path, print_, feed.render(project, each, items))
+            yield Rendered(each.path, print_, _feed(inputs, each))
     yield from _manifest(inputs, outputs, main, kinds)
 
 
-def _items(inputs: Inputs, entries: list[feed.Entry]) -> list[bytes]:
+def _feed(inputs: Inputs, each: feed.Feed) -> bytes:
+    channel = feed.channel(inputs.project, each)
+    keyed = [(entry.key(), entry) for entry in each.entries]
+    items = _reuse(inputs, each.path, keyed, functools.partial(_items, inputs, channel))
+    return feed.assemble(channel, items)
+
+
+def _items(inputs: Inputs, channel: bytes, entries: list[feed.Entry]) -> list[bytes]:
     html = _notes(inputs, [entry.episode for entry in entries])
-    return list(feed.items(inputs.project, entries, html))
+    return list(feed.items(inputs.project, channel, entries, html))
 
 
 def _notes(inputs: Inputs, episodes: Sequence[Episode]) -> dict[str, str]:
@@ -208,3 +219,13 @@ def _manifest(
 def _key(inputs: Inputs, key: tuple[object, ...]) -> str:
     """A piece's key: what it is made from, within the project (config.toml, the cover)."""
     return fingerprint(inputs.project.fingerprint, key)
+
+
+def _reuse(
+    inputs: Inputs,
+    namespace: str,
+    keyed: Sequence[tuple[tuple[object, ...], T]],
+    make: Callable[[list[T]], Iterable[bytes]],
+) -> list[bytes]:
+    """The pieces of ``keyed`` (what each is made from, the item), from ``namespace``."""
+    return pieces.reuse(inputs.store, namespace, [(_key(inputs, k), i) for k, i in keyed], make)

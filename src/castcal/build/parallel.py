@@ -14,16 +14,18 @@ the build's lock or writing a file.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from castcal.errors import OutputError
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,25 +52,26 @@ class Pool:
         self._executor: ProcessPoolExecutor | None = None
 
     def map(self, work: Callable[[T], R], items: Sequence[T], *, fewest: int, task: str) -> list[R]:
-        """``work`` done on each item, in order: by the helpers when there are ``fewest``
-        items or more, else by the build itself. A helper's failure is raised once the
-        others are stopped; ``task`` names the work in the message when a helper dies."""
+        """``work`` done on each item, in order (see ``start``)."""
+        return self.start(work, items, fewest=fewest, task=task).results()
+
+    def start(
+        self, work: Callable[[T], R], items: Sequence[T], *, fewest: int, task: str
+    ) -> Batch[R]:
+        """``work`` to be done on each item: by the helpers, from now on, when there are
+        ``fewest`` items or more; else by the build itself, when the results are asked
+        for. ``task`` names the work in the message when a helper dies."""
         usable = self._executor is not None or can_fork()
         if self.size < 2 or len(items) < fewest or not usable:
-            return [work(item) for item in items]
-        executor = self._start()
+            return Batch(self, functools.partial(_each, work, items), task)
         chunk = max(1, min(fewest, len(items) // (4 * self.size)))
-        try:
-            return list(executor.map(work, items, chunksize=chunk))
-        except BrokenProcessPool:
-            raise OutputError(f"a helper process {task} {self._ended()}") from None
-        except BaseException:
-            self.close()  # the others stop after the item they have
-            raise
+        results = self._start().map(work, items, chunksize=chunk)  # all submitted now
+        return Batch(self, functools.partial(list, results), task)
 
     def _start(self) -> ProcessPoolExecutor:
-        if self._executor is None:
+        if self._executor is None:  # imported here: most builds start no helper
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
             self._executor = ProcessPoolExecutor(
                 self.size,
@@ -78,7 +81,7 @@ class Pool:
             )
         return self._executor
 
-    def _ended(self) -> str:
+    def ended(self) -> str:
         """How the helper that broke the pool ended (the pool stops the others with
         SIGTERM). The pool knows its processes only by a private attribute; without it,
         the message says less."""
@@ -108,6 +111,31 @@ class Pool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Batch(Generic[R]):
+    """Work handed to the pool (or kept for the build), whose results come when asked."""
+
+    def __init__(self, pool: Pool, collect: Callable[[], list[R]], task: str) -> None:
+        self.pool, self.collect, self.task = pool, collect, task
+
+    def results(self) -> list[R]:
+        """What the work returned for each item, in order. A helper's failure is raised
+        once the others are stopped."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        collect, self.collect = self.collect, list  # let the work's items go once done
+        try:
+            return collect()
+        except BrokenProcessPool:
+            raise OutputError(f"a helper process {self.task} {self.pool.ended()}") from None
+        except BaseException:
+            self.pool.close()  # the others stop after the item they have
+            raise
+
+
+def _each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    return [work(item) for item in items]
 
 
 def _die_with(parent: int) -> None:

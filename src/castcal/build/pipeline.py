@@ -5,7 +5,9 @@ write it all at once, the manifest last.
 2. guard: nothing published may be dropped or re-identified (guard.py), and each meeting's
    revision follows from the manifest published before (revisions.py);
 3. make: the published audio files not fresh, staged (audio.py), which tells their lengths;
-4. render: every other file not fresh, staged if its bytes changed (outputs.py);
+   the pool's helpers make them while the build renders what needs none of it (step 4);
+4. render: every other file not fresh, staged if its bytes changed (outputs.py), the
+   feeds and the manifest, which tell the audio's lengths, last;
 5. write: everything staged made durable and renamed into place in order (write/), the
    files of removed items pruned, and what each output was made from remembered.
 """
@@ -13,6 +15,7 @@ write it all at once, the manifest last.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,27 +116,28 @@ def _write(
 ) -> BuildResult:
     folder = out_dir.resolve()  # the records' key: the same by any path to the folder
     records = Outputs(out_dir, store.records(folder))
+    inputs = outputs.Inputs(
+        project=project,
+        revisions=revise(previous.revisions(), project.events, now),
+        now=now,
+        segment_guids={
+            kind: previous.segment_guids.get(kind) or segments.feed_guid(project, kind)
+            for kind in project.config.podcast.segments
+        },
+        store=store,
+    )
     token = str(os.getpid())
     with writer.Transaction(out_dir, token) as transaction:
         try:
-            audio_facts = audio.make(project, records, transaction, pool)
-            inputs = outputs.Inputs(
-                project=project,
-                published=audio_facts,
-                revisions=revise(previous.revisions(), project.events, now),
-                now=now,
-                segment_guids={
-                    kind: previous.segment_guids.get(kind) or segments.feed_guid(project, kind)
-                    for kind in project.config.podcast.segments
-                },
-                store=store,
-            )
-            for name, print_, data in outputs.rendered(inputs, records):
-                if not writer.same(out_dir / name, data):
-                    transaction.stage(name, data)
-                records.made(name, print_)
+            # The audio is made by the pool's helpers while this process renders what
+            # needs nothing of it; the feeds then tell the lengths of the files made.
+            making = audio.start(project, records, transaction, pool)
+            _stage(outputs.rendered(inputs, records), records, transaction)
+            published_audio = making.finish(records, transaction)
+            _stage(outputs.rendered_feeds(inputs, published_audio, records), records, transaction)
             written = transaction.commit(paths.order)
         except BaseException:
+            pool.close()  # no helper stages anything more
             writer.clean_temporary(out_dir, token)  # what helpers staged, even killed ones
             raise
     records.settle()
@@ -144,6 +148,16 @@ def _write(
     store.forget_records(folder, records.gone)
     unchanged = sorted(records.expected - set(written))
     return BuildResult(project, out_dir, written, unchanged)
+
+
+def _stage(
+    rendered: Iterable[outputs.Rendered], records: Outputs, transaction: writer.Transaction
+) -> None:
+    """Stage each rendered file whose bytes are new; each is recorded as made."""
+    for name, print_, data in rendered:
+        if not writer.same(transaction.out_dir / name, data):
+            transaction.stage(name, data)
+        records.made(name, print_)
 
 
 def stamp_time() -> datetime:

@@ -8,7 +8,7 @@ from castcal.content.config import Podcast
 from castcal.content.models import Episode
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chapter:
     start: float
     end: float

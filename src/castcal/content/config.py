@@ -32,6 +32,19 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
+    def model_post_init(self, context: object, /) -> None:
+        # Pydantic gives each model a set of the names of its given fields, 200-700
+        # bytes: a third of an episode's memory (10,000 episodes: 23 MB). A frozen model
+        # never changes its set (a copy with changes gets a new one), so the models
+        # with the same given fields share one.
+        fields = self.__pydantic_fields_set__
+        object.__setattr__(
+            self, "__pydantic_fields_set__", _FIELDS.setdefault(frozenset(fields), fields)
+        )
+
+
+_FIELDS: dict[frozenset[str], set[str]] = {}
+
 
 def check_role(value: str) -> str:
     if value not in PERSON_ROLES:

@@ -13,7 +13,7 @@ from pathlib import Path
 from castcal.content.config import Config
 from castcal.content.fields import SLUG, is_url
 from castcal.content.files import Source, inside, read_text, read_toml
-from castcal.content.identity import episode_guid
+from castcal.content.identity import episode_guid, segment_guid
 from castcal.content.models import MAIN_TYPES, AudioFacts, Episode, EpisodeMeta, Media
 from castcal.content.problems import Collector, validate
 
@@ -146,16 +146,18 @@ def complete(
     if not ok:
         return None
     others = tuple(m for m in media[1:] if m is not None)
+    guid = meta.guid or episode_guid(config.podcast.guid, draft.id)
     return Episode(
         id=draft.id,
         meta=meta,
-        guid=meta.guid or episode_guid(config.podcast.guid, draft.id),
+        guid=guid,
         audio=main,
         alternates=others,
         segment_audio=segment_audio,
         notes_markdown=draft.notes.data.decode("utf-8") if draft.notes else None,
         transcript=draft.transcript.data.decode("utf-8") if draft.transcript else None,
         fingerprint=_fingerprint(draft, probed),
+        segment_guids={s.kind: segment_guid(guid, s.kind) for s in meta.segments},
     )
 
 

@@ -84,12 +84,12 @@ def load_config(path: Path) -> Config:
 def read(
     root: Path, config_read: tuple[Config, Source] | None, known: Known, found: Collector
 ) -> Reading:
-    """Everything but the audio of new episodes; ``config_read`` is what read_config gave
-    (None: config.toml has problems, and only what does not need it is checked)."""
+    """The cover and the episodes but the audio of new ones (the meetings come from
+    ``read_events``); ``config_read`` is what read_config gave (None: config.toml has
+    problems, and only what does not need it is checked)."""
     config = config_read[0] if config_read else None
     art = _cover(root, config, found, known.artwork) if config else None
     drafts, reused = _episodes(root, config, found, known)
-    events, new_events = _events(root, config, found, known)
     return Reading(
         root=root,
         config=config,
@@ -98,10 +98,16 @@ def read(
         artwork=art[1] if art else None,
         drafts=drafts,
         reused=reused,
-        events=events,
-        new_events=new_events,
+        events=[],
+        new_events=[],
         found=found,
     )
+
+
+def read_events(reading: Reading, known: Known) -> None:
+    """The meetings, into ``reading``."""
+    found = reading.found
+    reading.events, reading.new_events = _events(reading.root, reading.config, found, known)
 
 
 def _cover(
@@ -177,7 +183,8 @@ def _events(
             new.append(meeting)
     events.sort(key=lambda e: (e.start, e.id))
     meetings.check_unique(events, folder, found)
-    meetings.check_zone(events, folder, found)
+    if new:  # meetings loaded before kept the rules; without new ones, their span only shrinks
+        meetings.check_zone(events, folder, found)
     return events, new
 
 

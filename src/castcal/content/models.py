@@ -114,6 +114,7 @@ class Episode(Strict):
     notes_markdown: str | None = None
     transcript: str | None = None
     fingerprint: str  # of its folder name and everything it was read from
+    segment_guids: dict[str, str]  # each segment's item GUID in its kind's feed, by kind
 
     def media(self) -> list[Media]:
         """Every audio file of the episode: the main one, alternates, segments' own."""

@@ -14,7 +14,7 @@ from castcal.media import id3
 from castcal.media.mpeg import audio_bounds
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TagInfo:
     title: str
     artist: str

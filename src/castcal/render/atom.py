@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from castcal.content.models import Event, Project
 from castcal.render import norwegian, paths, xml
@@ -30,8 +30,8 @@ def entry_key(event: Event, revision: Revision) -> tuple[object, ...]:
     return ("entry", event.fingerprint, event.uid, revision.created, revision.last_modified)
 
 
-def render(project: Project, revisions: Mapping[str, Revision], entries: Iterable[bytes]) -> bytes:
-    """The feed, its entries' XML as ``entries`` renders them, newest first."""
+def document(project: Project, revisions: Mapping[str, Revision]) -> bytes:
+    """The feed without its entries (they come from ``entries``)."""
     calendar = project.config.calendar
     assert calendar is not None
     feed_url = paths.url(project, paths.ATOM)
@@ -46,27 +46,36 @@ def render(project: Project, revisions: Mapping[str, Revision], entries: Iterabl
     fg.generator("castcal")
     stamps = [revisions[e.uid].last_modified for e in project.events]
     fg.updated(max(stamps, default=datetime(1970, 1, 1, tzinfo=UTC)))
-    document: bytes = fg.atom_str(pretty=False, xml_declaration=True, encoding="UTF-8")
-    return xml.assemble(document, None, entries)
+    data: bytes = fg.atom_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+    return data
+
+
+def assemble(document: bytes, entries: Iterable[bytes]) -> bytes:
+    """The feed: its ``document`` with the entries, newest first."""
+    return xml.assemble(document, xml.FEED, entries)
 
 
 def entries(
-    project: Project, events: Iterable[Event], revisions: Mapping[str, Revision]
+    project: Project, document: bytes, events: Iterable[Event], revisions: Mapping[str, Revision]
 ) -> Iterator[bytes]:
-    """Each meeting's entry, made with the feed's extensions, not added to it."""
+    """Each meeting's entry, as it reads in the feed whose ``document`` this is."""
     fg = _generator()
-    for event in events:
-        revision = revisions[event.uid]
-        fe = fg.add_entry(order="append")
-        fg.remove_entry(fe)
-        fe.id(entry_id(event))
-        fe.title(norwegian.summary(event))
-        fe.updated(revision.last_modified)
-        fe.published(revision.created)
-        fe.link(href=f"{project.base_url}#{event.id}", rel="alternate", type="text/html")
-        fe.link(href=paths.url(project, paths.event(event)), rel="related", type="text/calendar")
-        fe.content(_text(event), type="text")
-        yield xml.part(fe.atom_entry())
+    elements = (_entry(project, fg, event, revisions[event.uid]) for event in events)
+    yield from xml.parts(document, xml.FEED, elements)
+
+
+def _entry(project: Project, fg: FeedGenerator, event: Event, revision: Revision) -> Any:
+    """A meeting's entry element, made by feedgen, not part of the feed."""
+    fe = fg.add_entry(order="append")
+    fg.remove_entry(fe)
+    fe.id(entry_id(event))
+    fe.title(norwegian.summary(event))
+    fe.updated(revision.last_modified)
+    fe.published(revision.created)
+    fe.link(href=f"{project.base_url}#{event.id}", rel="alternate", type="text/html")
+    fe.link(href=paths.url(project, paths.event(event)), rel="related", type="text/calendar")
+    fe.content(_text(event), type="text")
+    return fe.atom_entry()
 
 
 def _generator() -> FeedGenerator:

@@ -73,13 +73,14 @@ def main_feed(project: Project, lengths: Mapping[str, int]) -> Feed:
     return Feed(paths.FEED, show.title, show.description, str(show.guid), tuple(entries))
 
 
-def render(project: Project, feed: Feed, items: Iterable[bytes]) -> bytes:
-    """The feed, its items' XML as ``items`` renders them, in the feed's order."""
-    return xml.assemble(channel(project, feed), "channel", items)
+def assemble(channel: bytes, items: Iterable[bytes]) -> bytes:
+    """The feed: its channel, as ``channel`` renders it, with the items, as ``items``
+    renders them, in the feed's order."""
+    return xml.assemble(channel, xml.CHANNEL, items)
 
 
 def channel(project: Project, feed: Feed) -> bytes:
-    """The feed without its items."""
+    """The feed without its items (the items come from ``items``)."""
     fg = _generator(project)
     show = project.config.podcast
     feed_url = paths.url(project, feed.path)
@@ -115,19 +116,26 @@ def channel(project: Project, feed: Feed) -> bytes:
         fg.pubDate(feed.entries[0].episode.meta.published)
     else:
         tags.keep_last_build_date = False
-    data: bytes = fg.rss_str(pretty=False, xml_declaration=True, encoding="UTF-8")
+    data: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
     return data
 
 
-def items(project: Project, entries: Iterable[Entry], notes: Mapping[str, str]) -> Iterator[bytes]:
-    """The XML of each entry's item; ``notes`` holds each episode's show notes as HTML,
-    by episode id."""
+def items(
+    project: Project, channel: bytes, entries: Iterable[Entry], notes: Mapping[str, str]
+) -> Iterator[bytes]:
+    """The XML of each entry's item, as it reads in the feed whose ``channel`` this is;
+    ``notes`` holds each episode's show notes as HTML, by episode id."""
     fg = _generator(project)
-    for entry in entries:
-        fe = fg.add_entry(order="append")
-        fg.remove_entry(fe)  # made with the feed's extensions, serialized on its own
-        _item(project, fe, entry, notes.get(entry.episode.id))
-        yield xml.part(fe.rss_entry())
+    elements = (_element(project, fg, e, notes) for e in entries)
+    yield from xml.parts(channel, xml.CHANNEL, elements)
+
+
+def _element(project: Project, fg: FeedGenerator, entry: Entry, notes: Mapping[str, str]) -> Any:
+    """An entry's item element, made by feedgen with the feed's extensions."""
+    fe = fg.add_entry(order="append")
+    fg.remove_entry(fe)  # made with the feed's extensions, not part of the feed
+    _item(project, fe, entry, notes.get(entry.episode.id))
+    return fe.rss_entry()
 
 
 def _generator(project: Project) -> FeedGenerator:

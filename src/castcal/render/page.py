@@ -6,6 +6,7 @@ meetings are still ahead); no clock."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -168,14 +169,29 @@ def _template(name: str) -> Template:
     return _environment().get_template(f"{name}.html.j2")
 
 
-def render(project: Project, episodes: list[str], upcoming: list[str], past: list[str]) -> bytes:
-    """The page around its entries' HTML, in the order ``lists`` gives them."""
+class Entries:
+    """Entries' HTML, as UTF-8, read by the page's template one at a time: the entries of
+    10,000 episodes are never in memory twice, as bytes and as text."""
+
+    def __init__(self, html: Sequence[bytes]) -> None:
+        self.html = html
+
+    def __iter__(self) -> Iterator[str]:
+        return (entry.decode("utf-8") for entry in self.html)
+
+    def __bool__(self) -> bool:
+        return bool(self.html)
+
+
+def render(project: Project, episodes: Entries, upcoming: Entries, past: Entries) -> bytearray:
+    """The page around its entries' HTML, in the order ``lists`` gives them; written out
+    as the template makes it."""
     show = project.config.podcast
     feed_url = paths.url(project, paths.FEED)
     host_path = feed_url.split("://", 1)[1]
     calendar_url = paths.url(project, paths.CALENDAR)
     webcal = "webcal://" + calendar_url.split("://", 1)[1]
-    page: str = _template("index").render(
+    chunks = _template("index").generate(
         show=show,
         cover=paths.cover(project),
         cover_size=project.cover.size,
@@ -194,4 +210,7 @@ def render(project: Project, episodes: list[str], upcoming: list[str], past: lis
         google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
         atom_url=paths.url(project, paths.ATOM),
     )
-    return page.encode("utf-8")
+    page = bytearray()
+    for chunk in chunks:
+        page += chunk.encode("utf-8")
+    return page

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from castcal.content.identity import podcast_guid, segment_guid
+from castcal.content.identity import podcast_guid
 from castcal.content.models import Episode, Media, Project
 from castcal.render import paths
 from castcal.render.feed import Entry, Feed, newest_first
@@ -44,7 +44,7 @@ class Segment(NamedTuple):
 
     @property
     def guid(self) -> str:
-        return segment_guid(self.episode.guid, self.kind)
+        return self.episode.segment_guids[self.kind]
 
 
 def plan(project: Project) -> list[Segment]:

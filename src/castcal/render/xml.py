@@ -1,48 +1,56 @@
-"""An XML document put together by lxml from its parts: the document without its repeated
-elements (a feed's items, its entries), and each of those rendered on its own.
+"""An XML document put together from its parts: the document without its repeated elements
+(a feed's items, its entries), and each of those as lxml writes it inside the document.
+So a feed of a thousand items renders only its new and changed items, and joins the
+others' parts as they are.
 
-A part is an element's XML as lxml writes it alone (with the namespace declarations it
-needs); appended to the document, lxml drops those its new parents already declare, and
-the whole is pretty printed as feedgen prints a feed: the same bytes as one whole render
-(the golden tests and a property test compare them). So a feed of a thousand items renders
-only its new and changed items, and the others' parts are reused as they are.
+lxml writes each part in a small document that declares the feed's namespaces and holds
+the part as the one element of its container: what stands between the container's tags
+there is the part as it stands in the whole document, with the same namespace prefixes
+and indentation (pretty printed, as feedgen prints a feed). The parts go where lxml puts
+a container's last elements, before its closing tag. The bytes are those of one whole
+render (the golden tests and a property test compare them); nothing lxml wrote is edited.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 
-@functools.cache
-def _lxml() -> tuple[Any, Any]:
-    """lxml's etree and the parser for parts: CDATA sections (content:encoded) kept as
-    CDATA, as feedgen wrote them. Imported when a document is first put together."""
-    from lxml import etree
+@dataclass(frozen=True)
+class Container:
+    """Where a document's parts go: the path of an element below the root (None: the
+    root), the end of the line its opening tag ends, and its closing tag as pretty
+    printing indents it."""
 
-    return etree, etree.XMLParser(strip_cdata=False)
-
-
-def part(element: Any) -> bytes:
-    """An element's XML, to be appended to a document by ``assemble``."""
-    etree, _ = _lxml()
-    data: bytes = etree.tostring(element, encoding="UTF-8", xml_declaration=False)
-    return data
+    path: str | None
+    opening: bytes
+    closing: bytes
 
 
-def assemble(document: bytes, container: str | None, parts: Iterable[bytes]) -> bytes:
-    """``document`` (rendered without pretty printing) with ``parts`` appended in order to
-    ``container`` (the path of an element below the root; None: the root itself), pretty
-    printed, with an XML declaration."""
-    etree, parser = _lxml()
-    root = etree.fromstring(document, parser)
-    parent = root if container is None else root.find(container)
-    if parent is None:
-        raise ValueError(f"the document has no {container} element")
-    for data in parts:
-        parent.append(etree.fromstring(data, parser))
-    out: bytes = etree.tostring(
-        root.getroottree(), pretty_print=True, xml_declaration=True, encoding="UTF-8"
-    )
-    return out
+CHANNEL = Container("channel", b"<channel>\n", b"  </channel>")  # an RSS feed's items
+FEED = Container(None, b">\n", b"</feed>")  # an Atom feed's entries
+
+
+def parts(document: bytes, container: Container, elements: Iterable[Any]) -> Iterator[bytes]:
+    """Each of ``elements`` as it reads in ``document`` (rendered by feedgen), its line's
+    indentation and its line break included."""
+    from lxml import etree  # imported where a document is first put together
+
+    root = etree.fromstring(document)
+    wrapper = etree.Element(root.tag, nsmap=root.nsmap)  # type: ignore[arg-type]
+    parent = wrapper if container.path is None else etree.SubElement(wrapper, container.path)
+    for element in elements:
+        parent.append(element)
+        whole: bytes = etree.tostring(wrapper, pretty_print=True, encoding="UTF-8")
+        parent.remove(element)  # one element at a time: memory stays flat at any size
+        start = whole.index(container.opening) + len(container.opening)
+        yield whole[start : whole.rindex(container.closing)]
+
+
+def assemble(document: bytes, container: Container, parts: Iterable[bytes]) -> bytes:
+    """``document`` (rendered by feedgen, pretty printed) with ``parts`` last in
+    ``container``."""
+    end = document.rindex(container.closing)
+    return b"".join((document[:end], *parts, document[end:]))
