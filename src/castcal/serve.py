@@ -90,31 +90,33 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(name, headers[name])
             self.end_headers()
             return
-        first, last = 0, size - 1
-        status = HTTPStatus.OK
-        wanted = self.headers.get("Range")
-        if_range = self.headers.get("If-Range")
-        if wanted and (if_range is None or if_range in (etag, modified)) and "," not in wanted:
-            # One range gets 206, as Apple requires of podcast hosts; several ranges get
-            # the whole file, which RFC 9110 allows.
-            parsed = _range(wanted, size)
-            if parsed is None:
-                self._error(
-                    HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
-                    head,
-                    {"Content-Range": f"bytes */{size}"},
-                )
-                return
-            first, last = parsed
-            status = HTTPStatus.PARTIAL_CONTENT
+        ranged = self._ranged((etag, modified))
+        span = _range(self.headers["Range"], size) if ranged else (0, size - 1)
+        if span is None:
+            unsatisfiable = {"Content-Range": f"bytes */{size}"}
+            self._error(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, head, unsatisfiable)
+            return
+        first, last = span
+        status = HTTPStatus.PARTIAL_CONTENT if ranged else HTTPStatus.OK
+        if ranged:
             headers["Content-Range"] = f"bytes {first}-{last}/{size}"
         headers["Content-Length"] = str(last - first + 1 if size else 0)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if head or not size:
-            return
+        if not head and size:
+            self._send(found, first, last)
+
+    def _ranged(self, validators: tuple[str, str]) -> bool:
+        """Whether the request asks for one range of the file as it is: 206 for it, as
+        Apple requires of podcast hosts; several ranges get the whole file, which RFC
+        9110 allows, and so does a range of another version of the file (If-Range)."""
+        wanted = self.headers.get("Range") or ""
+        if_range = self.headers.get("If-Range")
+        return bool(wanted) and (if_range is None or if_range in validators) and "," not in wanted
+
+    def _send(self, found: Path, first: int, last: int) -> None:
         with found.open("rb") as f:
             f.seek(first)
             remaining = last - first + 1

@@ -186,9 +186,6 @@ def scan(data: bytes, limit: int | None = None) -> Scan:
     in_step = False  # True while the previous frame ended exactly here
     cap = len(data) if limit is None else limit
 
-    def found(truncated: bool) -> Scan:
-        return Scan(offsets, heads, facts, vbr, truncated)
-
     while pos < end and len(offsets) < cap:
         if offsets:
             # Frame after frame with headers seen before: the hot loop.
@@ -202,7 +199,7 @@ def scan(data: bytes, limit: int | None = None) -> Scan:
                 if pos + size > end:
                     # A header in step with the frames before it that runs past the end:
                     # the file was cut off. Out of step, it is junk that looks like one.
-                    return found(in_step or pos != start)
+                    return Scan(offsets, heads, facts, vbr, in_step or pos != start)
                 add_offset(pos)
                 add_head(head)
                 pos += size
@@ -219,10 +216,10 @@ def scan(data: bytes, limit: int | None = None) -> Scan:
         facts[head] = (frame.size, frame.bitrate, frame.sample_rate, frame.samples)
         sizes[head] = frame.size
         if pos + frame.size > end:
-            return found(in_step)
+            return Scan(offsets, heads, facts, vbr, in_step)
         if not offsets:
             vbr = frame.vbr_header
         add_offset(pos)
         add_head(head)
         pos, in_step = pos + frame.size, True
-    return found(False)
+    return Scan(offsets, heads, facts, vbr, False)

@@ -7,6 +7,7 @@ where a VBR file lacks a Xing/Info/VBRI header (reference/audio.md, 2.2).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Callable
@@ -35,14 +36,15 @@ def probe(path: Path) -> AudioFacts:
         # Opened by descriptor: the file object's name is then a number, and mutagen tells
         # formats by their bytes alone, not by the editor's choice of file extension.
         with os.fdopen(os.open(path, os.O_RDONLY), "rb") as file:
-
-            def whole() -> bytes:
-                file.seek(0)
-                return file.read()
-
+            whole = functools.partial(_whole, file)
             return identify(file, os.fstat(file.fileno()).st_size, whole, local=True)
     except OSError as exc:
         raise AudioError(f"cannot read the file: {exc.strerror}") from exc
+
+
+def _whole(file: IO[bytes]) -> bytes:
+    file.seek(0)
+    return file.read()
 
 
 def identify(

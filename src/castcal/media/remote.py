@@ -9,6 +9,7 @@ from what is remembered alone.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import threading
@@ -145,18 +146,22 @@ class Prober:
         """Facts for each URL, or the reason it failed (a message naming the URL)."""
         unique = sorted(set(urls))
         results: dict[str, AudioFacts | str] = {}
-
-        def one(url: str) -> None:
-            try:
-                results[url] = self.probe(url)
-            except ProbeError as exc:
-                results[url] = str(exc)
-            if progress is not None:
-                progress(1)
-
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            list(pool.map(one, unique))
+            list(pool.map(functools.partial(self._probe_into, results, progress), unique))
         return results
+
+    def _probe_into(
+        self,
+        results: dict[str, AudioFacts | str],
+        progress: Callable[[int], None] | None,
+        url: str,
+    ) -> None:
+        try:
+            results[url] = self.probe(url)
+        except ProbeError as exc:
+            results[url] = str(exc)
+        if progress is not None:
+            progress(1)
 
     def probe(self, url: str) -> AudioFacts:
         cached = self.cache.get(url)
@@ -209,6 +214,28 @@ class Prober:
         return response
 
     def _probe_fresh(self, url: str, head: httpx.Response | None) -> CacheEntry:
+        final, size, etag, modified = self._where(url, head)
+        strong = etag if etag and not etag.startswith("W/") else None
+        reader = RangeFile(_Ranges(self, url, final, strong), size)
+        try:
+            facts = identify(reader, size, reader.whole, local=False)  # type: ignore[arg-type]
+        except AudioError as exc:
+            raise ProbeError(f"{url}: {exc}") from exc
+        return CacheEntry(
+            final_url=final,
+            etag=etag,
+            last_modified=modified,
+            length=size,
+            mime=facts.mime,
+            extension=facts.extension,
+            duration=facts.duration,
+        )
+
+    def _where(
+        self, url: str, head: httpx.Response | None
+    ) -> tuple[str, int, str | None, str | None]:
+        """Where the file is (after redirects), its size and its validators: from the
+        HEAD answer, or a ``Range: bytes=0-0`` request where that tells no length."""
         size = _length(head)
         final = str(head.url) if head is not None else url
         etag = head.headers.get("ETag") if head is not None else None
@@ -226,43 +253,41 @@ class Prober:
             modified = response.headers.get("Last-Modified", modified)
         if size is None or size <= 0:
             raise ProbeError(f"{url}: the server tells no length for the file")
-        strong = etag if etag and not etag.startswith("W/") else None
-        spent = [0]
+        return final, size, etag, modified
 
-        def fetch(first: int, last: int) -> bytes:
-            spent[0] += last - first + 1
-            if spent[0] > BUDGET:
-                raise ProbeError(f"{url}: reading it would take more than {BUDGET} bytes")
-            headers = {"Range": f"bytes={first}-{last}"}
-            if strong:
-                headers["If-Range"] = strong
-            response = self._request("GET", final, headers)
-            try:
-                if response.status_code == 200:
-                    raise ProbeError(_range_message(url))
-                if response.status_code != 206:
-                    raise ProbeError(f"{url}: HTTP {response.status_code} for a range request")
-                data = response.read()
-            finally:
-                response.close()
-            with self._lock:
-                self.stats.bytes_read += len(data)
-            return data
-
-        reader = RangeFile(fetch, size)
+    def fetch(self, url: str, final: str, headers: dict[str, str]) -> bytes:
+        """The body of a range request for ``final`` (the probed ``url`` after its
+        redirects)."""
+        response = self._request("GET", final, headers)
         try:
-            facts = identify(reader, size, reader.whole, local=False)  # type: ignore[arg-type]
-        except AudioError as exc:
-            raise ProbeError(f"{url}: {exc}") from exc
-        return CacheEntry(
-            final_url=final,
-            etag=etag,
-            last_modified=modified,
-            length=size,
-            mime=facts.mime,
-            extension=facts.extension,
-            duration=facts.duration,
-        )
+            if response.status_code == 200:
+                raise ProbeError(_range_message(url))
+            if response.status_code != 206:
+                raise ProbeError(f"{url}: HTTP {response.status_code} for a range request")
+            data = response.read()
+        finally:
+            response.close()
+        with self._lock:
+            self.stats.bytes_read += len(data)
+        return data
+
+
+class _Ranges:
+    """Fetches byte ranges of one remote file for a RangeFile, within the budget, and
+    only of the same file (If-Range with its strong ETag)."""
+
+    def __init__(self, prober: Prober, url: str, final: str, strong: str | None) -> None:
+        self.prober, self.url, self.final, self.strong = prober, url, final, strong
+        self.spent = 0
+
+    def __call__(self, first: int, last: int) -> bytes:
+        self.spent += last - first + 1
+        if self.spent > BUDGET:
+            raise ProbeError(f"{self.url}: reading it would take more than {BUDGET} bytes")
+        headers = {"Range": f"bytes={first}-{last}"}
+        if self.strong:
+            headers["If-Range"] = self.strong
+        return self.prober.fetch(self.url, self.final, headers)
 
 
 def _unchanged(cached: CacheEntry, head: httpx.Response) -> bool:

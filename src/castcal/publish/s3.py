@@ -189,47 +189,60 @@ def publish(
     http: httpx.Client | None = None,
     progress: Progress | None = None,
 ) -> Result:
+    """Publish the output folder to config.toml's ``[publish]`` target (``client``:
+    an S3 client for it, ``http``: the client pinging the hubs; tests hand in theirs)."""
     config = load_config(config_path)
     if config.publish is None:
-        raise ContentError(
-            [
-                Problem(
-                    "config.toml",
-                    "publish",
-                    'required to publish: add [publish] target = "s3://bucket/prefix"',
-                )
-            ]
-        )
+        message = 'required to publish: add [publish] target = "s3://bucket/prefix"'
+        raise ContentError([Problem("config.toml", "publish", message)])
     settings = config.publish
     out_dir = out if out is not None else config_path.parent / config.site.output
     if not (out_dir / manifest.NAME).is_file():
         raise OutputError(f"{out_dir}: nothing built to publish; run castcal build first")
     s3 = client or make_client(settings)
     with lock.held(config_path.parent, out_dir, wait):
-        local = manifest.read(out_dir / manifest.NAME)
-        problems = guard.check(
-            _published(s3, settings).identities(), local.identities(), allow_removal=allow_removal
-        )
-        if problems:
-            raise ContentError(problems)
-        files = local_files(out_dir)
-        remote = _listing(s3, settings)
-        uploads, unchanged = plan(files, remote)
-        result = Result(settings.target, uploads, unchanged, dry_run=dry_run)
-        result.stale = sorted(set(remote) - set(files))
-        if dry_run:
-            return result
-        with (progress or (lambda n: nullcontext(None)))(len(uploads)) as advance:
-            for upload in uploads:
-                _put(s3, settings, upload.name, files[upload.name])
-                if advance is not None:
-                    advance(1)
-        if allow_removal and result.stale:
-            _delete(s3, settings, result.stale)
-            result.removed, result.stale = result.stale, []
-    changed = [u.name for u in uploads if paths.order(u.name) == 2 and u.name != paths.PAGE]
-    result.warnings = notify(config, changed, http)
+        result = _upload(s3, settings, out_dir, dry_run, allow_removal, progress)
+    if not dry_run:
+        changed = [u.name for u in result.uploads if paths.order(u.name) == 2]
+        result.warnings = notify(config, [n for n in changed if n != paths.PAGE], http)
     return result
+
+
+def _upload(
+    s3: S3Client,
+    settings: Publish,
+    out_dir: Path,
+    dry_run: bool,
+    allow_removal: bool,
+    progress: Progress | None,
+) -> Result:
+    """What changed, uploaded in order, once the guard let it; with ``allow_removal``,
+    what is no longer built deleted."""
+    local = manifest.read(out_dir / manifest.NAME)
+    published = _published(s3, settings).identities()
+    problems = guard.check(published, local.identities(), allow_removal=allow_removal)
+    if problems:
+        raise ContentError(problems)
+    files = local_files(out_dir)
+    remote = _listing(s3, settings)
+    uploads, unchanged = plan(files, remote)
+    result = Result(settings.target, uploads, unchanged, dry_run=dry_run)
+    result.stale = sorted(set(remote) - set(files))
+    if dry_run:
+        return result
+    with (progress or _no_progress)(len(uploads)) as advance:
+        for upload in uploads:
+            _put(s3, settings, upload.name, files[upload.name])
+            if advance is not None:
+                advance(1)
+    if allow_removal and result.stale:
+        _delete(s3, settings, result.stale)
+        result.removed, result.stale = result.stale, []
+    return result
+
+
+def _no_progress(count: int) -> AbstractContextManager[Callable[[int], None] | None]:
+    return nullcontext(None)
 
 
 def _delete(client: S3Client, settings: Publish, names: Iterable[str]) -> None:
