@@ -131,7 +131,7 @@ class _Probing:
     handed to the pool; remote ones are looked up once those are in."""
 
     def __init__(self, drafts: list[Draft], store: Store, pool: Pool) -> None:
-        known = store.facts("audio")
+        known = store.facts("audio") if drafts else {}
         self.drafts = drafts
         self.probed: dict[str, dict[str, Probed]] = {d.id: {} for d in drafts}
         self.todo: list[tuple[str, str, Path]] = []

@@ -77,10 +77,7 @@ def _episode_files(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
         show.title, show.author, {k: v.title for k, v in show.segments.items()}
     )
     for episode in project.episodes:
-        name, print_ = (
-            paths.chapters(episode),
-            fingerprint("chapters", show_print, episode.fingerprint),
-        )
+        name, print_ = paths.chapters(episode), f"chapters {show_print} {episode.fingerprint}"
         if _stale(outputs, name, print_):
             yield Rendered(name, print_, chapters.json_chapters(show, episode))
         if episode.transcript is not None:
@@ -160,17 +157,31 @@ def _meeting_entries(events: list[Event]) -> list[bytes]:
 
 
 def _feeds(inputs: Inputs, published: Published, outputs: Outputs) -> Iterator[Rendered]:
-    """The main feed, the segment feeds, then the manifest of what they publish."""
-    project, lengths = inputs.project, published.lengths
-    main = feed.main_feed(project, lengths)
-    kinds = segments.feeds(project, lengths, published.durations, inputs.segment_guids)
+    """The main feed, the segment feeds, then the manifest of what they publish. Their
+    fingerprint is of what they are made from: the project, the episodes in order, the
+    published files' lengths and durations, the segment feeds' GUIDs (and for the
+    manifest, the meetings' revisions)."""
+    project = inputs.project
+    made_from = fingerprint(
+        "feeds", project.fingerprint, dict(inputs.segment_guids),
+        [(e.id, e.fingerprint) for e in feed.newest_first(project)],
+        sorted(published.lengths.items()), sorted(published.durations.items()),
+    )  # fmt: skip
+    names = [paths.FEED, *(paths.segment_feed(kind) for kind in project.config.podcast.segments)]
+    revisions = [(e.id, e.uid, inputs.revisions[e.uid]) for e in project.events]
+    listed = fingerprint("manifest", made_from, revisions)
+    stale = [name for name in names if _stale(outputs, name, made_from)]
+    if not stale and not _stale(outputs, paths.MANIFEST, listed):
+        return
+    main = feed.main_feed(project, published.lengths)
+    kinds = segments.feeds(project, published.lengths, published.durations, inputs.segment_guids)
     for each in (main, *kinds):
-        print_ = fingerprint(
-            "feed", project.fingerprint, each.guid, [e.key() for e in each.entries]
+        if each.path in stale:
+            yield Rendered(each.path, made_from, _feed(inputs, each))
+    if _stale(outputs, paths.MANIFEST, listed):
+        yield Rendered(
+            paths.MANIFEST, listed, manifest.render(project, main, kinds, inputs.revisions)
         )
-        if _stale(outputs, each.path, print_):
-            yield Rendered(each.path, print_, _feed(inputs, each))
-    yield from _manifest(inputs, outputs, main, kinds)
 
 
 def _feed(inputs: Inputs, each: feed.Feed) -> bytes:
@@ -199,21 +210,6 @@ def _notes(inputs: Inputs, episodes: Sequence[Episode]) -> dict[str, str]:
 
 def _notes_html(markdown: list[str]) -> list[bytes]:
     return [notes.to_html(text).encode("utf-8") for text in markdown]
-
-
-def _manifest(
-    inputs: Inputs, outputs: Outputs, main: feed.Feed, kinds: list[feed.Feed]
-) -> Iterator[Rendered]:
-    project = inputs.project
-    revisions = [(e.id, e.uid, inputs.revisions[e.uid]) for e in project.events]
-    listed = [
-        (each.path, each.guid, [(x.episode.id, x.guid, x.url, x.length) for x in each.entries])
-        for each in (main, *kinds)
-    ]
-    print_ = fingerprint("manifest", str(project.config.podcast.guid), listed, revisions)
-    if _stale(outputs, paths.MANIFEST, print_):
-        data = manifest.render(project, main, kinds, inputs.revisions)
-        yield Rendered(paths.MANIFEST, print_, data)
 
 
 def _key(inputs: Inputs, key: tuple[object, ...]) -> str:

@@ -13,7 +13,6 @@ the build's lock or writing a file.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import signal
@@ -63,10 +62,10 @@ class Pool:
         for. ``task`` names the work in the message when a helper dies."""
         usable = self._executor is not None or can_fork()
         if self.size < 2 or len(items) < fewest or not usable:
-            return Batch(self, functools.partial(_each, work, items), task)
+            return Batch(self, functools.partial(_each, work, items), task, pooled=False)
         chunk = max(1, min(fewest, len(items) // (4 * self.size)))
         results = self._start().map(work, items, chunksize=chunk)  # all submitted now
-        return Batch(self, functools.partial(list, results), task)
+        return Batch(self, functools.partial(list, results), task, pooled=True)
 
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:  # imported here: most builds start no helper
@@ -116,15 +115,19 @@ class Pool:
 class Batch(Generic[R]):
     """Work handed to the pool (or kept for the build), whose results come when asked."""
 
-    def __init__(self, pool: Pool, collect: Callable[[], list[R]], task: str) -> None:
-        self.pool, self.collect, self.task = pool, collect, task
+    def __init__(
+        self, pool: Pool, collect: Callable[[], list[R]], task: str, *, pooled: bool
+    ) -> None:
+        self.pool, self.collect, self.task, self.pooled = pool, collect, task, pooled
 
     def results(self) -> list[R]:
         """What the work returned for each item, in order. A helper's failure is raised
         once the others are stopped."""
+        collect, self.collect = self.collect, list  # let the work's items go once done
+        if not self.pooled:
+            return collect()
         from concurrent.futures.process import BrokenProcessPool
 
-        collect, self.collect = self.collect, list  # let the work's items go once done
         try:
             return collect()
         except BrokenProcessPool:
@@ -140,6 +143,8 @@ def _each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
 
 def _die_with(parent: int) -> None:
     """In a helper: be killed when the build that started it dies."""
+    import ctypes
+
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the build died before the line above

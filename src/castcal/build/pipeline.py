@@ -140,10 +140,13 @@ def _write(
             pool.close()  # no helper stages anything more
             writer.clean_temporary(out_dir, token)  # what helpers staged, even killed ones
             raise
+    known = records.records.keys() >= records.expected  # every output recorded before
     records.settle()
-    # Only now that the manifest no longer lists them: the files of removed items.
-    writer.prune(out_dir, records.expected, paths.MANAGED)
-    records.forget(set(records.records) - records.expected)
+    gone = set(records.records) - records.expected
+    records.forget(gone)
+    if gone or not known:  # else nothing but what this build made is there
+        # Only now that the manifest no longer lists them: the files of removed items.
+        writer.prune(out_dir, records.expected, paths.MANAGED)
     store.put_records(folder, records.changed)
     store.forget_records(folder, records.gone)
     unchanged = sorted(records.expected - set(written))
