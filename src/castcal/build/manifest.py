@@ -87,7 +87,7 @@ def render(
         },
         "events": _Records(events, lambda e: _revision(e.uid, revisions[e.uid])),
     }
-    return ("".join(_layout(document, 0)) + "\n").encode("utf-8")
+    return (_layout(document, 0) + "\n").encode("utf-8")
 
 
 class _Records(Generic[T]):
@@ -122,7 +122,7 @@ def _revision(uid: str, revision: Revision) -> dict[str, object]:
     }
 
 
-def _layout(value: object, depth: int) -> Iterator[str]:
+def _layout(value: object, depth: int) -> str:
     """JSON of ``value``: an object holding objects (or records) one member a line,
     indented by ``depth``; anything else on one line."""
     if isinstance(value, dict) and any(isinstance(v, dict | _Records) for v in value.values()):
@@ -130,14 +130,12 @@ def _layout(value: object, depth: int) -> Iterator[str]:
     elif isinstance(value, _Records):
         members = value
     else:
-        yield json.dumps(value, ensure_ascii=False, sort_keys=True)
-        return
-    pad, first = "  " * (depth + 1), True
-    for key, member in members:
-        yield f"{'{' if first else ','}\n{pad}{json.dumps(key, ensure_ascii=False)}: "
-        yield from _layout(member, depth + 1)
-        first = False
-    yield "{}" if first else "\n" + "  " * depth + "}"
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    pad = "  " * (depth + 1)
+    lines = [
+        f"{pad}{json.dumps(k, ensure_ascii=False)}: {_layout(v, depth + 1)}" for k, v in members
+    ]
+    return "{\n" + ",\n".join(lines) + "\n" + "  " * depth + "}" if lines else "{}"
 
 
 # Meetings share stamps (those first published together, those changed in one build):

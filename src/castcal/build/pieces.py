@@ -6,7 +6,7 @@ only the new and changed ones made."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from castcal.build.cache import Store
 
@@ -23,13 +23,30 @@ def reuse(
     """The piece of each item of ``keyed`` (its key, the item), in order: those kept in
     ``namespace`` as they are, the others made by one call of ``make`` with their items.
     Then ``namespace`` keeps the pieces of ``keep`` (default: those just used)."""
-    before = store.pieces(namespace)
-    missing = [(index, item) for index, (key, item) in enumerate(keyed) if key not in before]
-    out = [before.get(key, b"") for key, _ in keyed]
-    for (index, _), data in zip(missing, make([item for _, item in missing]), strict=True):
-        out[index] = data
-    wanted = {key for key, _ in keyed} if keep is None else keep
-    made = {key: out[index] for index, (key, _) in enumerate(keyed) if key not in before}
-    store.update_pieces(namespace, {k: v for k, v in made.items() if k in wanted},
-                        set(before) - wanted)  # fmt: skip
-    return out
+    reusing = Reusing(store, namespace, keyed)
+    return reusing.finish(make(reusing.missing()), keep)
+
+
+class Reusing(Generic[T]):
+    """Pieces being reused: those kept in ``namespace`` for the keys of ``keyed`` are
+    found at once; the missing ones come to ``finish``, made by whatever makes them
+    meanwhile (the pool's helpers, for a first build's feed items)."""
+
+    def __init__(self, store: Store, namespace: str, keyed: Sequence[tuple[str, T]]) -> None:
+        self.store, self.namespace, self.keyed = store, namespace, keyed
+        self.before = store.pieces(namespace)
+
+    def missing(self) -> list[T]:
+        """The items whose pieces are to be made, in order."""
+        return [item for key, item in self.keyed if key not in self.before]
+
+    def finish(self, made: Iterable[bytes], keep: set[str] | None = None) -> list[bytes]:
+        """Every item's piece, in order, ``made`` being those of the missing items; then
+        the namespace keeps the pieces of ``keep`` (default: those just used)."""
+        before, made = self.before, iter(made)
+        out = [before[key] if key in before else next(made) for key, _ in self.keyed]
+        wanted = {key for key, _ in self.keyed} if keep is None else keep
+        new = {key: piece for (key, _), piece in zip(self.keyed, out, strict=True)}
+        new = {key: piece for key, piece in new.items() if key in wanted and key not in before}
+        self.store.update_pieces(self.namespace, new, set(before) - wanted)
+        return out

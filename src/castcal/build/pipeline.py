@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from castcal.build import audio, guard, outputs, published
+from castcal.build import audio, feeds, guard, outputs, published
 from castcal.build.cache import Store
+from castcal.build.context import Inputs, Rendered
 from castcal.build.fresh import Outputs
 from castcal.build.gather import Network, gather
 from castcal.build.manifest import Manifest
@@ -116,7 +117,7 @@ def _write(
 ) -> BuildResult:
     folder = out_dir.resolve()  # the records' key: the same by any path to the folder
     records = Outputs(out_dir, store.records(folder))
-    inputs = outputs.Inputs(
+    inputs = Inputs(
         project=project,
         revisions=revise(previous.revisions(), project.events, now),
         now=now,
@@ -125,6 +126,7 @@ def _write(
             for kind in project.config.podcast.segments
         },
         store=store,
+        pool=pool,
     )
     token = str(os.getpid())
     with writer.Transaction(out_dir, token) as transaction:
@@ -134,7 +136,7 @@ def _write(
             making = audio.start(project, records, transaction, pool)
             _stage(outputs.rendered(inputs, records), records, transaction)
             published_audio = making.finish(records, transaction)
-            _stage(outputs.rendered_feeds(inputs, published_audio, records), records, transaction)
+            _stage(feeds.rendered(inputs, published_audio, records), records, transaction)
             written = transaction.commit(paths.order)
         except BaseException:
             pool.close()  # no helper stages anything more
@@ -153,12 +155,10 @@ def _write(
     return BuildResult(project, out_dir, written, unchanged)
 
 
-def _stage(
-    rendered: Iterable[outputs.Rendered], records: Outputs, transaction: writer.Transaction
-) -> None:
+def _stage(rendered: Iterable[Rendered], records: Outputs, transaction: writer.Transaction) -> None:
     """Stage each rendered file whose bytes are new; each is recorded as made."""
     for name, print_, data in rendered:
-        if not writer.same(transaction.out_dir / name, data):
+        if not writer.same(transaction.path(name), data):
             transaction.stage(name, data)
         records.made(name, print_)
 

@@ -35,22 +35,27 @@ _NEW_FILE = (
 )
 
 
-def same(dest: Path, data: Data) -> bool:
+def same(dest: str | Path, data: Data) -> bool:
     """Whether ``dest`` already holds exactly ``data``."""
     try:
-        return dest.stat().st_size == len(data) and dest.read_bytes() == data
+        return os.stat(dest).st_size == len(data) and _read(dest) == data  # noqa: PTH116
     except FileNotFoundError:
         return False
+
+
+def _read(path: str | Path) -> bytes:
+    with open(path, "rb") as file:  # noqa: PTH123 (a name as a string: thousands of files)
+        return file.read()
 
 
 def stage(out_dir: Path, name: str, data: Data, token: str) -> Staged:
     """``data`` in a new temporary file beside ``out_dir/name``, not yet synced nor in
     place; OutputError naming the file if it cannot be written (nothing left behind)."""
-    dest = out_dir / name
+    dest = os.path.join(out_dir, name)  # noqa: PTH118 (no Path per file: thousands)
     try:
         fd, tmp = _create(dest, token)
     except OSError as exc:
-        raise output_error(dest, exc) from exc
+        raise output_error(Path(dest), exc) from exc
     try:
         try:  # straight to the file: no buffer, no copy
             view = memoryview(data)
@@ -59,31 +64,37 @@ def stage(out_dir: Path, name: str, data: Data, token: str) -> Staged:
         finally:
             os.close(fd)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise output_error(dest, exc) from exc
+        _remove(tmp)
+        raise output_error(Path(dest), exc) from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
-    return Staged(name, tmp.name)
+    return Staged(name, os.path.basename(tmp))  # noqa: PTH119 (as above)
 
 
-def _create(dest: Path, token: str) -> tuple[int, Path]:
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # noqa: PTH108 (as above)
+
+
+def _create(dest: str, token: str) -> tuple[int, str]:
     """A new temporary file beside ``dest``, named for it and the build, with the mode a
     new file gets (0666 less the umask). Only one build writes a folder at a time: the
     name is taken only if a killed build of the same number left it, or another machine
     writes to the same shared folder; then the next free one. The folder only when it is
     missing: two system calls a file, for the thousands of a first build."""
-    stem = f".{dest.name}.{token}"
+    folder, base = os.path.split(dest)
+    stem = os.path.join(folder, f".{base}.{token}")  # noqa: PTH118 (as above)
     for attempt in range(100):
-        tmp = dest.with_name(f"{stem}.tmp" if not attempt else f"{stem}-{attempt}.tmp")
+        tmp = f"{stem}.tmp" if not attempt else f"{stem}-{attempt}.tmp"
         try:
             return os.open(tmp, _NEW_FILE, 0o666), tmp
         except FileNotFoundError:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)  # noqa: PTH103 (as above)
             return os.open(tmp, _NEW_FILE, 0o666), tmp
         except FileExistsError:
             continue
-    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", str(dest.parent))
+    raise FileExistsError(errno.EEXIST, "no free name for a temporary file", folder)
 
 
 class Transaction:
@@ -124,13 +135,13 @@ class Transaction:
                 raise output_error(self.out_dir / name, exc) from exc
         folders = set()
         for name, tmp in self.staged:
-            dest = self.out_dir / name
+            dest = self.path(name)
             try:
                 os.replace(self._path(name, tmp), dest)  # noqa: PTH105 (names as strings)
             except OSError as exc:
-                raise output_error(dest, exc) from exc
+                raise output_error(Path(dest), exc) from exc
             self.renamed += 1
-            folders.add(dest.parent)
+            folders.add(os.path.dirname(dest))  # noqa: PTH120
         for folder in sorted(folders):
             _fsync(folder)
         return [name for name, _ in self.staged]
@@ -143,6 +154,10 @@ class Transaction:
 
     def _path(self, name: str, tmp: str) -> str:
         return os.path.join(self.out_dir, os.path.dirname(name), tmp)  # noqa: PTH118, PTH120
+
+    def path(self, name: str) -> str:
+        """Where output ``name`` goes (a string: thousands of files, no Path each)."""
+        return os.path.join(self.out_dir, name)  # noqa: PTH118
 
     def __enter__(self) -> Transaction:
         return self
