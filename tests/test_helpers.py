@@ -82,7 +82,7 @@ def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Staging:
 
     log, original = tmp_path / "staged.log", writer._create
 
-    def logged(dest: Path, token: str) -> tuple[int, Path]:
+    def logged(dest: str, token: str) -> tuple[int, str]:
         with log.open("a") as out:
             out.write(f"{os.getpid()} {dest}\n")
         return original(dest, token)

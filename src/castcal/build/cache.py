@@ -14,7 +14,6 @@ database that cannot be written is only not written.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -134,7 +133,8 @@ class Store:
         return {name: Record(*values) for name, *values in rows}
 
     def put_records(self, folder: Path, records: Mapping[str, Record]) -> None:
-        rows = [(str(folder), name, *dataclasses.astuple(r)) for name, r in records.items()]
+        where = str(folder)
+        rows = [(where, n, r.print, r.size, r.mtime, r.duration) for n, r in records.items()]
         self._later_many("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def forget_records(self, folder: Path, names: Iterable[str]) -> None:

@@ -10,6 +10,7 @@ conditional request.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 # Gives a progress callback for a number of remote probes; the CLI shows a bar on a terminal.
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
 FEWEST_PROBES = 32  # new audio files to probe: with fewer, helpers cost more than they save
+FEWEST_READS = 64  # new episodes or meetings to read: likewise
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,10 @@ def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Pro
     config_print = fingerprint(config[1].data) if config else ""
     stored = store.loaded()
     known = _known(stored, store, root, config_print)
-    reading = load.read(root, config, known, found)
+    each = functools.partial(pool.map, fewest=FEWEST_READS, task="reading content files")
+    reading = load.read(root, config, known, found, each)
     probing = _Probing(reading.drafts, store, pool)  # the pool's helpers probe meanwhile
-    load.read_events(reading, known)
+    load.read_events(reading, known, each)
     loaded = load.complete(reading, probing.finish(store, network))
     _remember(store, loaded, reading.artwork, config_print, set(stored))
     return loaded.project

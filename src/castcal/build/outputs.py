@@ -17,7 +17,7 @@ from castcal.build import pieces
 from castcal.build.context import Inputs, Rendered, key, notes_html, reuse, stale
 from castcal.build.fresh import Outputs, fingerprint
 from castcal.content.models import Episode, Event
-from castcal.render import atom, chapters, ics, page, paths
+from castcal.render import atom, chapters, ics, page, paths, vevent
 
 
 def rendered(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
@@ -59,7 +59,7 @@ def _calendars(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
     project = inputs.project
     if project.config.calendar is None:
         return
-    keys = [key(inputs, ics.vevent_key(e, inputs.revisions[e.uid])) for e in project.events]
+    keys = [key(inputs, vevent.vevent_key(e, inputs.revisions[e.uid])) for e in project.events]
     singles = [(paths.event(e), f"event {k}") for e, k in zip(project.events, keys, strict=True)]
     series = fingerprint("calendar", project.fingerprint, keys)
     old = [stale(outputs, name, print_) for name, print_ in singles]
@@ -67,18 +67,18 @@ def _calendars(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
         keyed = list(zip(keys, project.events, strict=True))
         made = functools.partial(_vevents, inputs)
         vevents = pieces.reuse(inputs.store, paths.CALENDAR, keyed, made)
-        for event, vevent, (name, print_), made_again in zip(
+        for event, text, (name, print_), made_again in zip(
             project.events, vevents, singles, old, strict=True
         ):
             if made_again:
-                yield Rendered(name, print_, ics.single(project, event, vevent))
+                yield Rendered(name, print_, ics.single(project, event, text))
         if stale(outputs, paths.CALENDAR, series):
             yield Rendered(paths.CALENDAR, series, ics.series(project, vevents))
     yield from _atom(inputs, outputs)
 
 
 def _vevents(inputs: Inputs, events: list[Event]) -> list[bytes]:
-    return [ics.vevent(inputs.project, e, inputs.revisions[e.uid]) for e in events]
+    return [vevent.vevent(inputs.project, e, inputs.revisions[e.uid]) for e in events]
 
 
 def _atom(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:

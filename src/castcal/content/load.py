@@ -9,9 +9,10 @@ lists every problem found in both.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from castcal.content import cover, episodes, meetings
 from castcal.content.config import Config
@@ -21,6 +22,20 @@ from castcal.content.files import Source, inside, listing, read_file, read_toml
 from castcal.content.models import Cover, Episode, Event, Project
 from castcal.content.problems import Collector, validate
 from castcal.errors import ContentError, Problem
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Each(Protocol):
+    """Does ``work`` on each item, in order: one by one, or on every core (the build's
+    pool hands content reading to its helpers when there are many files to read)."""
+
+    def __call__(self, work: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+
+
+def one_by_one(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    return [work(item) for item in items]
 
 
 @dataclass(frozen=True)
@@ -82,14 +97,18 @@ def load_config(path: Path) -> Config:
 
 
 def read(
-    root: Path, config_read: tuple[Config, Source] | None, known: Known, found: Collector
+    root: Path,
+    config_read: tuple[Config, Source] | None,
+    known: Known,
+    found: Collector,
+    each: Each = one_by_one,
 ) -> Reading:
     """The cover and the episodes but the audio of new ones (the meetings come from
     ``read_events``); ``config_read`` is what read_config gave (None: config.toml has
     problems, and only what does not need it is checked)."""
     config = config_read[0] if config_read else None
     art = _cover(root, config, found, known.artwork) if config else None
-    drafts, reused = _episodes(root, config, found, known)
+    drafts, reused = _episodes(root, config, found, known, each)
     return Reading(
         root=root,
         config=config,
@@ -104,10 +123,11 @@ def read(
     )
 
 
-def read_events(reading: Reading, known: Known) -> None:
+def read_events(reading: Reading, known: Known, each: Each = one_by_one) -> None:
     """The meetings, into ``reading``."""
     found = reading.found
-    reading.events, reading.new_events = _events(reading.root, reading.config, found, known)
+    events = _events(reading.root, reading.config, found, known, each)
+    reading.events, reading.new_events = events
 
 
 def _cover(
@@ -138,13 +158,13 @@ def _cover(
 
 
 def _episodes(
-    root: Path, config: Config | None, found: Collector, known: Known
+    root: Path, config: Config | None, found: Collector, known: Known, each: Each
 ) -> tuple[list[Draft], list[Episode]]:
     folder = root / "episodes"
     if not folder.is_dir():
         found.add(folder, "-", "the episodes/ folder is missing")
         return [], []
-    drafts, reused = [], []
+    todo, reused = [], []
     for path in listing(folder):
         if not path.is_dir():
             continue
@@ -152,15 +172,25 @@ def _episodes(
         if hit is not None and config is not None:
             reused.append(hit[0])
             found.warnings.extend(hit[1])
-            continue
-        draft = episodes.read(path, config, found)
+        else:
+            todo.append((root, path, config))
+    drafts = []
+    for draft, problems in each(read_episode, todo):
+        found.problems += problems
         if draft is not None:
             drafts.append(draft)
     return drafts, reused
 
 
+def read_episode(task: tuple[Path, Path, Config | None]) -> tuple[Draft | None, list[Problem]]:
+    """One episode folder read (by a helper of the build, or the build itself)."""
+    root, path, config = task
+    found = Collector(root)
+    return episodes.read(path, config, found), found.problems
+
+
 def _events(
-    root: Path, config: Config | None, found: Collector, known: Known
+    root: Path, config: Config | None, found: Collector, known: Known, each: Each
 ) -> tuple[list[Event], list[tuple[Event, Source]]]:
     folder = root / "events"
     if not folder.is_dir():
@@ -168,7 +198,7 @@ def _events(
     paths = listing(folder)
     if paths and config is not None and config.calendar is None:
         found.add(root / "config.toml", "calendar", "required, because events/ holds meetings")
-    events, new = [], []
+    events, todo = [], []
     for path in paths:
         if path.suffix != ".toml" or not path.is_file():
             found.add(path, "-", "events/ holds one .toml file per meeting and nothing else")
@@ -176,8 +206,11 @@ def _events(
         hit = known.events.get(path.name)
         if hit is not None and config is not None and config.calendar is not None:
             events.append(hit)
-            continue
-        meeting = meetings.read(path, config, found)
+        else:
+            todo.append((root, path, config))
+    new = []
+    for meeting, problems in each(read_event, todo):
+        found.problems += problems
         if meeting is not None:
             events.append(meeting[0])
             new.append(meeting)
@@ -186,6 +219,15 @@ def _events(
     if new:  # meetings loaded before kept the rules; without new ones, their span only shrinks
         meetings.check_zone(events, folder, found)
     return events, new
+
+
+def read_event(
+    task: tuple[Path, Path, Config | None],
+) -> tuple[tuple[Event, Source] | None, list[Problem]]:
+    """One meeting's file read (by a helper of the build, or the build itself)."""
+    root, path, config = task
+    found = Collector(root)
+    return meetings.read(path, config, found), found.problems
 
 
 def complete(reading: Reading, probed: Mapping[str, Mapping[str, Probed]]) -> Loaded:

@@ -1,66 +1,30 @@
-"""Meetings as iCalendar bytes, written by icalendar: the series to subscribe to, and one
-file per meeting to add to a calendar.
+"""Meetings as iCalendar bytes: the series to subscribe to, and one file per meeting to
+add to a calendar, written by icalendar around each meeting's VEVENT (vevent.py).
 
-Each meeting's VEVENT is rendered on its own (``vevent``), so the build can keep it and
-reuse it in the series and in the meeting's own file: a build after one change renders one
-VEVENT, not a thousand.
+Each meeting's VEVENT is rendered on its own, so the build can keep it and reuse it in the
+series and in the meeting's own file: a build after one change renders one VEVENT, not a
+thousand.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from castcal.content.models import Event, Project
 from castcal.content.tzrules import yearly_rules
-from castcal.render import norwegian
-from castcal.render.facts import Revision
+from castcal.render import vevent as vevent_writer
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Component
 
 PRODID = "-//castcal//castcal//NB"
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 END = b"END:VCALENDAR\r\n"
 END_VEVENT = b"END:VEVENT\r\n"
-
-
-def vevent_key(event: Event, revision: Revision) -> tuple[object, ...]:
-    """Everything a meeting's VEVENT is made from besides the project: its file (by its
-    fingerprint), its UID and its revision."""
-    return ("vevent", event.fingerprint, event.uid, revision.sequence,
-            revision.created, revision.last_modified)  # fmt: skip
-
-
-def vevent(project: Project, event: Event, revision: Revision) -> bytes:
-    """A meeting's VEVENT, as it stands in both calendars (no alarm): stable UID, no
-    ATTENDEE, speakers in the description, and DTSTAMP the last revision's time (RFC 5545
-    3.8.7.2, for a calendar without METHOD), so no byte depends on the clock."""
-    from icalendar import Event as VEvent
-
-    from castcal.render.icaltext import Text
-
-    calendar = project.config.calendar
-    assert calendar is not None
-    component = VEvent()
-    component.add("summary", Text(norwegian.summary(event)))
-    component.add("dtstart", event.start)
-    component.add("dtend", event.end)
-    component.add("dtstamp", revision.last_modified)
-    component.add("uid", event.uid)
-    component.add("sequence", revision.sequence)
-    component.add("created", revision.created)
-    component.add("description", Text(norwegian.details(event)))
-    component.add("last-modified", revision.last_modified)
-    component.add("location", Text(event.location))
-    component.add("status", _STATUS[event.meta.status])
-    component.add("transp", "TRANSPARENT" if event.cancelled else "OPAQUE")
-    url = event.meta.url or event.meta.registration or calendar.url or project.base_url
-    component.add("url", url)
-    return bytes(component.to_ical())
 
 
 def series(project: Project, vevents: Iterable[bytes]) -> bytes:
@@ -90,22 +54,11 @@ def single(project: Project, event: Event, vevent: bytes) -> bytes:
     return _single_opening(config.timezone, years) + vevent + END
 
 
-def _with_alarm(vevent: bytes, event: Event, before: object) -> bytes:
-    """The VEVENT with a VALARM, put where icalendar puts a subcomponent (RFC 5545 3.6: a
-    component is BEGIN, its properties, its subcomponents, END). Spliced, not rendered
-    again: icalendar takes 0.6 ms to render a VEVENT, so each meeting's own file would
-    double the calendars' cost of a first build (0.6 s more at 1,000 meetings); the
-    VALARM is rendered by icalendar all the same."""
-    from icalendar import Alarm
-
-    from castcal.render.icaltext import Text
-
-    alarm = Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", Text(event.meta.title))
-    alarm.add("trigger", -before)  # type: ignore[operator]
+def _with_alarm(vevent: bytes, event: Event, before: timedelta) -> bytes:
+    """The VEVENT with a VALARM where icalendar puts a subcomponent (RFC 5545 3.6: a
+    component is BEGIN, its properties, its subcomponents, END)."""
     assert vevent.endswith(END_VEVENT)
-    return vevent[: -len(END_VEVENT)] + bytes(alarm.to_ical()) + END_VEVENT
+    return vevent[: -len(END_VEVENT)] + vevent_writer.alarm(event, before) + END_VEVENT
 
 
 def vtimezone(tzid: str, years: range) -> Component:
