@@ -6,6 +6,7 @@ no process behind."""
 
 from __future__ import annotations
 
+import datetime
 import errno
 import json
 import os
@@ -18,6 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock
@@ -362,3 +364,78 @@ def test_a_probing_helper_that_is_killed_fails_the_build(
         result.stderr
     )
     assert not (many / "feeds").exists() or snapshot(many / "feeds") == {}
+
+
+@pytest.fixture
+def read_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], dict[str, int]]:
+    """Which process read each meeting's file (logged to a file, as a helper's memory is
+    its own); each call gives those read since the last."""
+    from castcal.content import meetings
+
+    log, original = tmp_path / "read.log", meetings.read
+
+    def logged(path: Path, *args: Any) -> Any:
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {path.name}\n")
+        return original(path, *args)
+
+    monkeypatch.setattr(meetings, "read", logged)
+
+    def read() -> dict[str, int]:
+        lines = log.read_text().splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return {name: int(pid) for pid, name in (line.split(" ", 1) for line in lines)}
+
+    return read
+
+
+def many_meetings(project: Path) -> list[Path]:
+    """More meetings than the build hands to its helpers: a copy of the first one each
+    week of 2030 and 2031."""
+    source = sorted((project / "events").iterdir())[0]
+    text, day = source.read_text("utf-8"), source.name[:10]
+    made = []
+    for week in range(gather.FEWEST_READS + 16):
+        date = (datetime.date(2030, 1, 7) + datetime.timedelta(weeks=week)).isoformat()
+        path = project / "events" / f"{date}-kopi.toml"
+        path.write_text(text.replace(day, date), "utf-8")
+        made.append(path)
+    return made
+
+
+def test_helpers_read_many_meetings_as_one_process_does(
+    project: Path,
+    tmp_path: Path,
+    castcal: Callable[..., Run],
+    read_by: Callable[[], dict[str, int]],
+) -> None:
+    copies = many_meetings(project)
+    assert build(project, castcal, "--jobs", "1", "--out", tmp_path / "one").exit_code == 0
+    alone = read_by()
+    assert len(alone) == len(copies) + 4 and set(alone.values()) == {os.getpid()}
+    shutil.rmtree(project / ".castcal-cache")
+
+    assert build(project, castcal, "--jobs", "2", "--out", tmp_path / "two").exit_code == 0
+    together = read_by()
+    assert together.keys() == alone.keys()
+    assert os.getpid() not in together.values() and len(set(together.values())) == 2
+    assert hashes(tmp_path / "one") == hashes(tmp_path / "two")
+
+
+def test_a_meeting_a_helper_finds_wrong_is_reported_as_by_one_process(
+    project: Path, castcal: Callable[..., Run], read_by: Callable[[], dict[str, int]]
+) -> None:
+    copies = many_meetings(project)
+    for path, wrong in [(copies[5], 'status = "kanskje"'), (copies[40], "end = 2030-99-01")]:
+        text = path.read_text("utf-8")
+        key = wrong.split(" ", 1)[0]
+        path.write_text(re.sub(rf"(?m)^{key} = .*$", wrong, text, count=1), "utf-8")
+    alone = build(project, castcal, "--jobs", "1")
+    assert alone.exit_code == 1
+    assert f"events/{copies[5].name}: status:" in alone.stderr
+    assert f"events/{copies[40].name}:" in alone.stderr
+    read_by()
+    together = build(project, castcal, "--jobs", "2")
+    assert (together.exit_code, together.stderr) == (1, alone.stderr)
+    assert os.getpid() not in read_by().values()
+    assert not (project / "feeds").exists() or snapshot(project / "feeds") == {}
