@@ -26,4 +26,4 @@ def main_feed(project: Project) -> bytes:
     made = feed.main_feed(project, lengths)
     html = {e.id: notes.to_html(e.notes_markdown) for e in project.episodes if e.notes_markdown}
     channel = feed.channel(project, made)
-    return feed.assemble(channel, feed.items(project, channel, made.entries, html))
+    return b"".join(feed.assemble(channel, feed.items(project, channel, made.entries, html)))

@@ -57,7 +57,7 @@ def test_a_feed_from_parts_is_the_whole_render(
     document = render(parts_of, form, pretty=True)
     elements = [e.rss_entry() if form == "rss" else e.atom_entry() for e in entries]
     parts = list(xml.parts(document, container, elements))
-    assert xml.assemble(document, container, parts) == expected
+    assert b"".join(xml.assemble(document, container, parts)) == expected
 
 
 def render(fg: FeedGenerator, form: str, *, pretty: bool) -> bytes:

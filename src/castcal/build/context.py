@@ -16,6 +16,7 @@ from castcal.build.parallel import Pool
 from castcal.content.models import Episode, Project
 from castcal.render import notes
 from castcal.render.facts import Revision
+from castcal.write.writer import Data
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ class Inputs:
 class Rendered(NamedTuple):
     name: str  # in feeds/
     print: str  # of everything it was made from
-    data: bytes | bytearray
+    data: Data
 
 
 def stale(outputs: Outputs, name: str, print_: str) -> bool:

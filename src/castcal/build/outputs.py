@@ -111,8 +111,10 @@ def _page(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
     made = functools.partial(_episode_entries, inputs)
     entries = reuse(inputs, "page-episodes", keyed_episodes, made)
     meetings = reuse(inputs, "page-meetings", keyed_meetings, _meeting_entries)
-    ahead, before = page.Entries(meetings[: len(upcoming)]), page.Entries(meetings[len(upcoming) :])
-    yield Rendered(paths.PAGE, print_, page.render(project, page.Entries(entries), ahead, before))
+    ahead = page.Entries(meetings[: len(upcoming)], len(upcoming))
+    before = page.Entries(meetings[len(upcoming) :], len(past))
+    listed = page.Entries(pieces.handed_over(entries), len(entries))
+    yield Rendered(paths.PAGE, print_, page.render(project, listed, ahead, before))
 
 
 def _episode_entries(inputs: Inputs, episodes: list[Episode]) -> list[bytes]:

@@ -5,7 +5,7 @@ only the new and changed ones made."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 from castcal.build.cache import Store
@@ -27,6 +27,14 @@ def reuse(
     return reusing.finish(make(reusing.missing()), keep)
 
 
+def handed_over(pieces: list[bytes]) -> Iterator[bytes]:
+    """Each of ``pieces``, in order, let go of once it is given (the list ends empty): a
+    feed or a page put together of 10,000 pieces does not hold them and itself at once."""
+    pieces.reverse()
+    while pieces:
+        yield pieces.pop()
+
+
 class Reusing(Generic[T]):
     """Pieces being reused: those kept in ``namespace`` for the keys of ``keyed`` are
     found at once; the missing ones come to ``finish``, made by whatever makes them
@@ -45,6 +53,8 @@ class Reusing(Generic[T]):
         the namespace keeps the pieces of ``keep`` (default: those just used)."""
         before, made = self.before, iter(made)
         out = [before[key] if key in before else next(made) for key, _ in self.keyed]
+        if next(made, None) is not None:  # (which also lets go of what ``made`` holds)
+            raise ValueError(f"more pieces made than the {self.namespace} missing")
         wanted = {key for key, _ in self.keyed} if keep is None else keep
         new = {key: piece for (key, _), piece in zip(self.keyed, out, strict=True)}
         new = {key: piece for key, piece in new.items() if key in wanted and key not in before}

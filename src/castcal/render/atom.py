@@ -50,8 +50,9 @@ def document(project: Project, revisions: Mapping[str, Revision]) -> bytes:
     return data
 
 
-def assemble(document: bytes, entries: Iterable[bytes]) -> bytes:
-    """The feed: its ``document`` with the entries, newest first."""
+def assemble(document: bytes, entries: Iterable[bytes]) -> list[bytes]:
+    """The feed, in pieces (``xml.assemble``): its ``document`` with the entries, newest
+    first."""
     return xml.assemble(document, xml.FEED, entries)
 
 

@@ -73,9 +73,9 @@ def main_feed(project: Project, lengths: Mapping[str, int]) -> Feed:
     return Feed(paths.FEED, show.title, show.description, str(show.guid), tuple(entries))
 
 
-def assemble(channel: bytes, items: Iterable[bytes]) -> bytes:
-    """The feed: its channel, as ``channel`` renders it, with the items, as ``items``
-    renders them, in the feed's order."""
+def assemble(channel: bytes, items: Iterable[bytes]) -> list[bytes]:
+    """The feed, in pieces (``xml.assemble``): its channel, as ``channel`` renders it,
+    with the items, as ``items`` renders them, in the feed's order."""
     return xml.assemble(channel, xml.CHANNEL, items)
 
 

@@ -6,7 +6,7 @@ meetings are still ahead); no clock."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -170,22 +170,23 @@ def _template(name: str) -> Template:
 
 
 class Entries:
-    """Entries' HTML, as UTF-8, read by the page's template one at a time: the entries of
-    10,000 episodes are never in memory twice, as bytes and as text."""
+    """``count`` entries' HTML, as UTF-8, read by the page's template one at a time,
+    once: the entries of 10,000 episodes are never in memory twice, as bytes and as text
+    (nor as entries and as the page, where ``html`` lets each go once it is read)."""
 
-    def __init__(self, html: Sequence[bytes]) -> None:
-        self.html = html
+    def __init__(self, html: Iterable[bytes], count: int) -> None:
+        self.html, self.count = html, count
 
     def __iter__(self) -> Iterator[str]:
         return (entry.decode("utf-8") for entry in self.html)
 
     def __bool__(self) -> bool:
-        return bool(self.html)
+        return self.count > 0
 
 
-def render(project: Project, episodes: Entries, upcoming: Entries, past: Entries) -> bytearray:
-    """The page around its entries' HTML, in the order ``lists`` gives them; written out
-    as the template makes it."""
+def render(project: Project, episodes: Entries, upcoming: Entries, past: Entries) -> list[bytes]:
+    """The page around its entries' HTML, in the order ``lists`` gives them: in pieces
+    as the template makes them, to be written one after another."""
     show = project.config.podcast
     feed_url = paths.url(project, paths.FEED)
     host_path = feed_url.split("://", 1)[1]
@@ -210,7 +211,4 @@ def render(project: Project, episodes: Entries, upcoming: Entries, past: Entries
         google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
         atom_url=paths.url(project, paths.ATOM),
     )
-    page = bytearray()
-    for chunk in chunks:
-        page += chunk.encode("utf-8")
-    return page
+    return [chunk.encode("utf-8") for chunk in chunks]
