@@ -23,7 +23,8 @@ from castcal.render.facts import Published
 
 ITEMS_A_TASK = 100  # feed items a helper renders at a time
 AHEAD = 1  # feeds whose items the helpers make while the build puts one together
-Making = tuple[feed.Feed, bytes, Reusing[feed.Entry], Batch[list[bytes]]]
+# A feed whose items are being made: the feed, its channel, the pieces kept, the work.
+Started = tuple[feed.Feed, bytes, Reusing[feed.Entry], Batch[list[bytes]]]
 
 
 def rendered(inputs: Inputs, published: Published, outputs: Outputs) -> Iterator[Rendered]:
@@ -46,7 +47,7 @@ def rendered(inputs: Inputs, published: Published, outputs: Outputs) -> Iterator
     main = feed.main_feed(project, published.lengths)
     kinds = segments.feeds(project, published.lengths, published.durations, inputs.segment_guids)
     pending = collections.deque(each for each in (main, *kinds) if each.path in old)
-    making: collections.deque[Making] = collections.deque()
+    making: collections.deque[Started] = collections.deque()
     while pending or making:
         while pending and len(making) < AHEAD + 1:
             making.append(_start(inputs, pending.popleft()))
@@ -58,7 +59,7 @@ def rendered(inputs: Inputs, published: Published, outputs: Outputs) -> Iterator
         yield Rendered(paths.MANIFEST, listed, data)
 
 
-def _start(inputs: Inputs, each: feed.Feed) -> Making:
+def _start(inputs: Inputs, each: feed.Feed) -> Started:
     """A feed's channel, the items kept from the last build, and the others being made:
     many by the pool's helpers, a batch at a time, sent the project without its episodes
     and meetings, which an item does not need."""
