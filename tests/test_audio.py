@@ -13,7 +13,7 @@ import pytest
 
 from castcal.media import mpeg
 from castcal.media import probe as audio
-from tests.audio_factory import mp3
+from tests.audio_factory import VARIANTS, junk, mp3, variant
 from tests.conftest import REPO
 
 
@@ -79,12 +79,42 @@ def test_truncated_mp3_is_refused(tmp_path: Path) -> None:
         audio.probe(path)
 
 
-def test_text_renamed_mp3_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "notes.mp3"
-    path.write_text("Dette er ikke lyd.\n" * 50)
-    # Told by its bytes, not its name: no format claims it, mutagen's MP3 reader is not tried.
-    with pytest.raises(audio.AudioError, match=r"not an audio file castcal recognises.*MP3 or M4A"):
+def _wav_without_fmt() -> bytes:
+    """A RIFF/WAVE file whose format chunk is missing: mutagen's WAV reader gives up."""
+    return b"RIFF" + struct.pack("<I", 12) + b"WAVE" + b"data" + struct.pack("<I", 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not audio: the file is empty; publish MP3 or M4A (AAC)"),
+        (b"Dette er ikke lyd.\n" * 50, "the file looks like text; publish MP3 or M4A"),
+        ("Lydfil kommer, blåbærsyltetøy.\n".encode() * 400, "looks like text"),
+        ("Æ, ø og å i Latin-1.\n".encode("latin-1") * 9, "looks like text"),
+        (b"\xef\xbb\xbf<!DOCTYPE html><html><body>Episode</body></html>", "an HTML page"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(200), "the file looks like a PNG image; publish MP3"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200), "looks like a JPEG image"),
+        (b"%PDF-1.7\n" + bytes(100), "looks like a PDF document"),
+        (_wav_without_fmt(), "looks like a WAV file, which podcast apps do not play; encode it"),
+        (b"fLaC" + bytes(200), "looks like a FLAC file"),
+        (bytes(range(256)) * 8, "not an audio file castcal recognises; publish MP3 or M4A"),
+        # MPEG-1 Layer II frames, 160 kbps at 44.1 kHz: 522 bytes each
+        ((b"\xff\xfd\x90\xc4" + bytes(518)) * 10, "looks like MPEG Layer II audio (MP2)"),
+    ],
+    ids=[
+        "empty", "text", "utf8-text", "latin1-text", "html", "png", "jpeg", "pdf", "broken-wav",
+        "flac-header", "binary", "mp2",
+    ],
+)  # fmt: skip
+def test_a_file_that_is_not_audio_is_told_what_it_looks_like(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    """Told by its bytes, not its name: every file here is named .mp3."""
+    path = tmp_path / "audio.mp3"
+    path.write_bytes(content)
+    with pytest.raises(audio.AudioError) as raised:
         audio.probe(path)
+    assert message in str(raised.value)
 
 
 def test_wav_is_refused_with_its_name(tmp_path: Path) -> None:
@@ -161,6 +191,7 @@ def test_joined_files_are_timed_by_their_frames_not_the_first_files_header(
     assert abs(audio.probe(path).duration - whole) < 0.2
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the peak from /proc/self/status")
 def test_a_big_file_its_xing_header_counts_is_not_read_whole(tmp_path: Path) -> None:
     """An hour of audio is 57 MB: probing a file its header counts reads its head and its
     tail only. Here 256 MB (a sparse file, its header made to count all of it) are probed
@@ -177,12 +208,15 @@ def test_a_big_file_its_xing_header_counts_is_not_read_whole(tmp_path: Path) -> 
     with path.open("wb") as out:
         out.write(data)
         out.truncate(size)
+    # The peak of the child's own memory (VmHWM), not ru_maxrss: that keeps the peak of
+    # the pytest process it was started from, however large the tests before made it.
     probe = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "from pathlib import Path\n"
         "from castcal.media import probe as audio\n"
         "print(audio.probe(Path(sys.argv[1])).length)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "status = Path('/proc/self/status').read_text()\n"
+        "print(re.search(r'VmHWM:\\s+(\\d+) kB', status)[1])\n"
     )
     run = subprocess.run(
         [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True
@@ -190,3 +224,43 @@ def test_a_big_file_its_xing_header_counts_is_not_read_whole(tmp_path: Path) -> 
     length, peak_kib = map(int, run.stdout.split())
     assert length == size
     assert peak_kib < 128 * 1024  # a whole read alone would take 256 MB
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_mp3_variants_are_probed_like_any_other(name: str, tmp_path: Path) -> None:
+    """MPEG-2.5 (8 to 12 kHz), which mutagen's sniffing does not know, and streams whose
+    first frame comes after junk: MP3s, with the length and duration of their frames."""
+    rate, data, stream = variant(name, 3.0)
+    path = tmp_path / "audio.mp3"
+    path.write_bytes(data)
+    facts = audio.probe(path)
+    assert (facts.mime, facts.extension, facts.length) == ("audio/mpeg", "mp3", len(data))
+    frames = mpeg.scan(data).frames
+    assert frames[0].offset == len(data) - len(stream) == mpeg.first_frame(data)
+    assert {(f.sample_rate, f.samples, f.bitrate) for f in frames} == {(rate, 576, 32000)}
+    assert sum(f.size for f in frames) == len(stream)  # every frame, nothing of the junk
+    assert facts.duration == len(frames) * 576 / rate
+    assert 3.0 <= facts.duration < 3.0 + 4 * 576 / rate  # LAME's delay and padding
+    mpeg25 = (data[frames[0].offset + 1] >> 3) & 3 == 0
+    assert mpeg25 == (rate <= 12000)
+    info = mutagen.mp3.MPEGInfo(io.BytesIO(data), offset=frames[0].offset)  # read it forced
+    assert (info.sample_rate, info.version) == (rate, 2.5 if mpeg25 else 2)
+
+
+def test_a_lone_header_in_junk_is_not_taken_for_the_first_frame() -> None:
+    """A frame header's bits occur by chance in junk; its frame is not followed by others."""
+    data = mp3(2.0, vbr=False)
+    fake = b"\xff\xfb\x90\x64" + bytes(413)  # MPEG-1 Layer III, 128 kbps: 417 bytes
+    prefix = junk(500) + fake + fake[:4] + bytes(300)
+    assert mpeg.parse_header(prefix, 500) is not None
+    assert mpeg.first_frame(prefix + data) == len(prefix)
+    shifted = [f._replace(offset=f.offset + len(prefix)) for f in mpeg.scan(data).frames]
+    assert list(mpeg.scan(prefix + data).frames) == shifted
+
+
+def test_a_stream_of_one_frame_is_found() -> None:
+    """Fewer frames than a run needs are a stream when they end where the file ends."""
+    frame = mpeg.scan(mp3(1.0, vbr=False)).frames[5]
+    data = mp3(1.0, vbr=False)[frame.offset : frame.offset + frame.size]
+    assert mpeg.first_frame(bytes(100) + data) == 100
+    assert mpeg.first_frame(bytes(100) + data[:-1]) is None

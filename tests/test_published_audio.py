@@ -18,8 +18,9 @@ from mutagen.mp4 import MP4
 
 from castcal.build.pipeline import Request, build
 from castcal.content.chapters import Chapter
-from castcal.media import id3
+from castcal.media import id3, mpeg
 from castcal.media import probe as audio
+from tests.audio_factory import decode, junk, variant
 from tests.conftest import DATA, Run, need_program, snapshot
 
 AUDIO = DATA / "audio"
@@ -259,6 +260,10 @@ def _id3v24_with_footer(title: str) -> bytes:
             id="two tags in a row",
         ),
         pytest.param(lambda audio: audio + b"TAG" + bytes(125), id="ID3v1 at the end"),
+        pytest.param(lambda audio: junk(1000) + audio, id="junk before the first frame"),
+        pytest.param(
+            lambda audio: _id3v24_with_footer("old") + bytes(700) + audio, id="tag, then padding"
+        ),
         pytest.param(
             lambda audio: (
                 id3.tag([id3.picture_frame("image/jpeg", bytes(70_000))])
@@ -286,3 +291,37 @@ def test_a_tagged_copy_replaces_every_kind_of_old_tag(
     copy = tagging.tag(wrap(plain), "mp3", info)
     assert copy == tagging.tag(plain, "mp3", info)
     assert copy.endswith(plain) and copy.startswith(b"ID3\x03")
+
+
+@pytest.mark.parametrize(
+    "name", ["mpeg2.5-8khz", "mpeg2.5-11khz", "mpeg2-22khz", "junk-before-first-frame"]
+)
+def test_mp3_variants_are_published_tagged_and_playable(
+    name: str, project: Path, castcal: Callable[..., Run]
+) -> None:
+    """An MPEG-2.5 episode, and one with junk before its first frame, go through a real
+    build: the feed tells the duration and the length of the copy served, mutagen reads
+    castcal's tags back, ffmpeg decodes every frame of it without an error."""
+    ffmpeg = need_program("ffmpeg")
+    rate, data, stream = variant(name, 4.0)
+    (project / EP / "audio.mp3").write_bytes(data)
+    set_audio(project, 'audio = "audio.mp3"', start="0:02")
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 0, result.stderr
+    published = project / "feeds/audio/hva-er-endringsledelse.mp3"
+    copy = published.read_bytes()
+    assert copy.startswith(b"ID3\x03") and copy.endswith(stream)  # the junk left out
+    assert mpeg.audio_start(copy) + len(stream) == len(copy)  # castcal's tag, the frames
+    frames = len(mpeg.scan(stream))
+    seconds = frames * 576 / rate
+    parsed = feedparser.parse(project / "feeds/podcast.xml")
+    entry = next(e for e in parsed.entries if e.title == "Hva er endringsledelse?")
+    assert entry.itunes_duration == str(round(seconds))
+    assert int(entry.enclosures[0].length) == len(copy)
+    tagged = mutagen.File(published)
+    assert (tagged.info.sample_rate, round(tagged.info.length, 2)) == (rate, round(seconds, 2))
+    assert str(tagged.tags["TIT2"]) == "Hva er endringsledelse?"
+    assert [c.start_time for c in tagged.tags.getall("CHAP")] == [0, 2000]
+    samples, errors = decode(ffmpeg, published)
+    assert errors == ""
+    assert abs(samples - frames * 576) <= 576  # within one frame

@@ -20,6 +20,7 @@ from castcal.build.pipeline import build as castcal_build
 from castcal.media import cuts as mp3cut
 from castcal.media import mpeg
 from castcal.media import probe as audio
+from tests.audio_factory import VARIANTS, decode, variant
 from tests.conftest import DATA, Run, need_program, snapshot
 
 KINDS = ("endringspraten", "endringsnemda")
@@ -259,3 +260,35 @@ def test_dropping_a_published_segment_item_is_refused(
     assert refused.exit_code == 1
     assert "its endringsnemda segment (GUID " in refused.stderr
     assert build(project, castcal, "--allow-removal").exit_code == 0
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_mp3_variants_are_cut_losslessly_and_play(
+    name: str, project: Path, castcal: Callable[..., Run]
+) -> None:
+    """MPEG-2.5 episodes and episodes with junk before the first frame are cut like any
+    other MP3: every frame of the stream in exactly one cut, each cut as long as its
+    segment (within a frame) in the feed, in mutagen and decoded by ffmpeg."""
+    ffmpeg = need_program("ffmpeg")
+    rate, data, stream = variant(name, 4.0)
+    folder = project / "episodes/hva-er-endringsledelse"
+    (folder / "audio.mp3").write_bytes(data)
+    toml = folder / "episode.toml"
+    toml.write_text(toml.read_text().replace('start = "0:11"', 'start = "0:02"'))
+    assert build(project, castcal).exit_code == 0
+    frame, total = 576 / rate, len(mpeg.scan(stream)) * 576 / rate
+    joined: list[bytes] = []
+    for kind, span in zip(KINDS, (2.0, total - 2.0), strict=True):
+        path = project / "feeds/audio" / f"hva-er-endringsledelse-{kind}.mp3"
+        entries = feedparser.parse(project / f"feeds/{kind}.xml").entries
+        entry = next(e for e in entries if e.enclosures[0].href.endswith(path.name))
+        assert int(entry.enclosures[0].length) == path.stat().st_size
+        assert entry.itunes_duration == str(audio.probe(path).seconds)
+        assert abs(audio.probe(path).duration - span) <= frame
+        tagged = ID3(path)
+        assert str(tagged["TALB"]) == f"Difis endringspodd: {kind.capitalize()}"
+        samples, errors = decode(ffmpeg, path)
+        assert errors == "", (kind, errors)
+        assert abs(samples / rate - span) <= frame, (kind, samples / rate, span)
+        joined += audio_frames(path.read_bytes())
+    assert joined == audio_frames(stream)  # no frame lost or duplicated, no junk

@@ -143,6 +143,54 @@ def parse_header(data: bytes, pos: int) -> Frame | None:
     return Frame(pos, size, bitrate, sample_rate, samples, layer == 3 and vbr)
 
 
+# Frame headers in a row that mark where a stream starts: a header's 11 sync bits and valid
+# fields occur by chance in junk about once in a few thousand bytes, four in step never.
+CHAIN = 4
+
+
+def _same_stream(first: bytes, other: bytes) -> bool:
+    """Whether two frame headers can be of one stream: the same version, layer and rate."""
+    return first[1] & 0xFE == other[1] & 0xFE and first[2] & 0x0C == other[2] & 0x0C
+
+
+def _chain_at(data: bytes, pos: int, end: int) -> bool:
+    """Whether ``CHAIN`` frames of one stream follow each other from ``pos``, or fewer that
+    end exactly at ``end`` (a stream of a frame or two)."""
+    first, at = data[pos : pos + 4], pos
+    for _ in range(CHAIN):
+        frame = parse_header(data, at)
+        if frame is None or frame.size < 4 or not _same_stream(first, data[at : at + 4]):
+            return False
+        at += frame.size
+        if at >= end:
+            return at == end
+    return True
+
+
+def sync(data: bytes, pos: int, end: int) -> int | None:
+    """Where the first frame of an MPEG audio stream starts in ``data[pos:end]``: the first
+    header that ``CHAIN`` frames follow, so junk or padding before it is passed over and
+    not taken for a frame. None if no such run of frames is there."""
+    while (pos := data.find(b"\xff", pos, end - 3)) >= 0:
+        if _chain_at(data, pos, end):
+            return pos
+        pos += 1
+    return None
+
+
+def first_frame(data: bytes) -> int | None:
+    """Where the first frame of the MP3 in ``data`` starts (see ``sync``), if it has one."""
+    return sync(data, *audio_bounds(_reader(data), len(data)))
+
+
+def stream_bounds(data: bytes) -> tuple[int, int]:
+    """Where the frames of an MP3 start, past any ID3v2 tag and any junk before the first
+    frame, and where they end, before a trailing ID3v1 tag."""
+    start, end = audio_bounds(_reader(data), len(data))
+    found = sync(data, start, end)
+    return (start if found is None else found), end
+
+
 def audio_bounds(read: Callable[[int, int], bytes], size: int) -> tuple[int, int]:
     """Where the audio of a file of ``size`` bytes starts, just past any ID3v2 tags at its
     start, and ends, before a trailing ID3v1 tag; ``read(offset, count)`` gives its bytes
@@ -172,8 +220,9 @@ def audio_end(data: bytes) -> int:
 
 
 def scan(data: bytes, limit: int | None = None) -> Scan:
-    """Walk the frames of an MP3 (at most ``limit`` of them), resyncing over junk."""
-    pos, end = audio_bounds(_reader(data), len(data))
+    """Walk the frames of an MP3 (at most ``limit`` of them) from its first frame (see
+    ``sync``), resyncing over junk after it."""
+    pos, end = stream_bounds(data)
     offsets: list[int] = []
     heads: list[bytes] = []
     add_offset, add_head = offsets.append, heads.append

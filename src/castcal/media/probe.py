@@ -2,7 +2,9 @@
 
 The same identification serves local files and remote ones (read through HTTP ranges):
 mutagen sniffs the container, and for MP3 an MPEG frame walk replaces mutagen's estimate
-where a VBR file lacks a Xing/Info/VBRI header (reference/audio.md, 2.2).
+where a VBR file lacks a Xing/Info/VBRI header (reference/audio.md, 2.2). The walk also
+finds the MP3s mutagen's sniffing misses (MPEG-2.5, junk before the first frame); a file
+that is not audio is told what it looks like (text, an image, empty).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from castcal.content.models import AudioFacts
-from castcal.media import mpeg
+from castcal.media import mpeg, sniff
+
+if TYPE_CHECKING:
+    from mutagen import FileType
 
 # How many leading frames show whether a headerless MP3 is CBR or VBR.
 _SAMPLE_FRAMES = 200
@@ -25,6 +30,8 @@ class AudioError(ValueError):
     """The file is not audio castcal can publish; the message says why."""
 
 
+_PUBLISH = "publish MP3 or M4A (AAC)"
+_ENCODE = "encode it as MP3 or M4A (AAC)"
 _NOT_PODCAST = {"WAVE": "WAV", "FLAC": "FLAC", "AIFF": "AIFF", "AAC": "raw AAC (ADTS)"}
 
 
@@ -54,20 +61,67 @@ def identify(
     bytes, and is only called for an MP3 whose duration needs every frame counted."""
     import mutagen  # only where a file is new or changed
     from mutagen.mp3 import MP3
+
+    if size == 0:
+        raise AudioError(f"not audio: the file is empty; {_PUBLISH}")
+    try:
+        found = mutagen.File(fileobj)
+    except mutagen.MutagenError as exc:
+        raise AudioError(_unreadable(fileobj, f"not audio castcal can read ({exc})")) from exc
+    if found is None or found.info is None:
+        # mutagen knows an MP3 by an ID3 tag or by a frame at byte 0 of MPEG-1 or MPEG-2
+        # (not 2.5): the frame walk finds a stream that starts anywhere, in any version.
+        length = _untagged_mp3_length(fileobj)
+    elif isinstance(found, MP3):
+        length = float(found.info.length)
+    else:
+        return _not_mp3(found, float(found.info.length), size)
+    duration = _mp3_duration(fileobj, whole, length, local=local)
+    return AudioFacts(length=size, mime="audio/mpeg", extension="mp3", duration=duration)
+
+
+def _untagged_mp3_length(fileobj: IO[bytes]) -> float:
+    """mutagen's length of an MP3 it did not recognise, read from the first frame the
+    frame walk finds; AudioError, saying what the file looks like, if there is none."""
+    from mutagen import MutagenError
+    from mutagen.mp3 import MPEGInfo
+
+    head = _head(fileobj)
+    start = mpeg.first_frame(head)
+    if start is None:
+        raise AudioError(_unreadable(fileobj, "not an audio file castcal recognises"))
+    layer = 4 - ((head[start + 1] >> 1) & 3)
+    if layer != 3:
+        raise AudioError(
+            f"the file looks like MPEG Layer {'I' * layer} audio (MP{layer}), which podcast "
+            f"apps do not play; {_ENCODE}"
+        )
+    try:
+        return float(MPEGInfo(fileobj, offset=start).length)
+    except MutagenError as exc:
+        raise AudioError(f"not audio castcal can read ({exc}); {_PUBLISH}") from exc
+
+
+def _unreadable(fileobj: IO[bytes], fallback: str) -> str:
+    """Why a file is not audio castcal takes: what it looks like, else ``fallback``."""
+    fileobj.seek(0)
+    head = fileobj.read(64)
+    kind = sniff.audio_kind(head)
+    if kind is not None:
+        return f"the file looks like {kind} file, which podcast apps do not play; {_ENCODE}"
+    looks = sniff.looks_like(head + fileobj.read(sniff.SAMPLE - len(head)))
+    if looks is None:
+        return f"{fallback}; {_PUBLISH}"
+    return f"not audio: the file looks like {looks}; {_PUBLISH}"
+
+
+def _not_mp3(found: FileType, length: float, size: int) -> AudioFacts:
+    """The facts of audio mutagen recognised that is not MP3 (``length`` seconds by its
+    reading), or why it is refused."""
     from mutagen.mp4 import MP4
     from mutagen.oggopus import OggOpus
     from mutagen.oggvorbis import OggVorbis
 
-    try:
-        found = mutagen.File(fileobj)
-    except mutagen.MutagenError as exc:
-        raise AudioError(f"not audio castcal can read ({exc}); publish MP3 or M4A (AAC)") from exc
-    if found is None or found.info is None:
-        raise AudioError("not an audio file castcal recognises; publish MP3 or M4A (AAC)")
-    length = float(found.info.length)
-    if isinstance(found, MP3):
-        duration = _mp3_duration(fileobj, whole, length, local=local)
-        return AudioFacts(length=size, mime="audio/mpeg", extension="mp3", duration=duration)
     if isinstance(found, MP4):
         facts = AudioFacts(length=size, mime="audio/x-m4a", extension="m4a", duration=length)
     elif isinstance(found, OggOpus):
@@ -76,9 +130,7 @@ def identify(
         facts = AudioFacts(length=size, mime="audio/ogg", extension="ogg", duration=length)
     else:
         kind = _NOT_PODCAST.get(type(found).__name__, type(found).__name__)
-        raise AudioError(
-            f"{kind} audio is not accepted by podcast apps; encode it as MP3 or M4A (AAC)"
-        )
+        raise AudioError(f"{kind} audio is not accepted by podcast apps; {_ENCODE}")
     if length <= 0:
         raise AudioError(f"the {facts.extension.upper()} file holds no audio")
     return facts

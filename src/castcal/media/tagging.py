@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from castcal.content.chapters import Chapter, npt
 from castcal.content.models import Episode, Project
 from castcal.media import id3
-from castcal.media.mpeg import audio_bounds
+from castcal.media.mpeg import stream_bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +71,10 @@ def _mp3_frames(info: TagInfo) -> list[bytes]:
 
 def _tagged_mp3(data: bytes, info: TagInfo) -> bytes:
     """Whatever ID3 tags the file has replaced with castcal's, rendered on their own and
-    put in front of the audio frames (the audio copied once: a thousand files a build)."""
+    put in front of the first audio frame (the audio copied once: a thousand files a
+    build). Junk or padding before that frame is left out: players need none of it."""
     frames = _mp3_frames(info)
-    start, end = audio_bounds(lambda offset, count: data[offset : offset + count], len(data))
+    start, end = stream_bounds(data)
     with memoryview(data) as audio:
         return b"".join((id3.header(frames), *frames, audio[start:end]))
 
