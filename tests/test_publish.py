@@ -1,14 +1,22 @@
 """`castcal publish` against a real S3 endpoint on 127.0.0.1 (moto's standalone server),
-and the hub pings against a local HTTP server that records them."""
+and the hub pings against a local HTTP server that records them; the credentials never
+in what it prints, not even when an endpoint echoes them back."""
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import shutil
 import socket
+import sys
+import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, quote_plus
 
 import boto3
 import pytest
@@ -52,11 +60,15 @@ def hub() -> Iterator[Site]:
 
 
 @pytest.fixture(autouse=True)
-def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    # the SDK's files: the test's own (none yet), never those of the machine's user
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws" / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws" / "config"))
 
 
 class Recorder:
@@ -247,3 +259,139 @@ def test_build_then_publish_and_the_feed_names_its_hubs(
     assert "podcast.xml" in objects(s3_url, bucket)
     feed = (project / "feeds/podcast.xml").read_text()
     assert f'<atom:link href="{hub.url("/hub")}" rel="hub"/>' in feed
+
+
+class Echoing(BaseHTTPRequestHandler):
+    """An S3 endpoint that refuses every request with an error whose message echoes the
+    access key and the session token it was sent, and whatever else it was told to
+    (a secret a proxy knows, in the forms it might print it)."""
+
+    echoed: tuple[str, ...] = ()
+    keys: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        signed = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
+        key = signed[1] if signed else "(none)"
+        self.keys.append(key)
+        token = self.headers.get("X-Amz-Security-Token", "(none)")
+        error = ET.Element("Error")
+        ET.SubElement(error, "Code").text = "InvalidAccessKeyId"
+        ET.SubElement(error, "Message").text = (
+            f"The key {key} (token {token}) is not known; it was signed with "
+            + ", ".join(self.echoed)
+        )
+        ET.SubElement(error, "AWSAccessKeyId").text = key
+        ET.SubElement(error, "RequestId").text = "4442587FB7D0A2F9"
+        body = ET.tostring(error, encoding="utf-8", xml_declaration=True)
+        self.send_response(403)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def echoing(tmp_path: Path, castcal: Callable[..., Run]) -> Iterator[tuple[Path, type[Echoing]]]:
+    """A built project whose [publish] endpoint echoes credentials."""
+    handler = type("Bound", (Echoing,), {"keys": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    project = copy_sample(tmp_path / "project")
+    with (project / "config.toml").open("a") as config:
+        config.write(
+            f'\n[publish]\ntarget = "s3://{BUCKET}/site"\n'
+            f'endpoint_url = "http://127.0.0.1:{server.server_address[1]}"\n'
+        )
+    try:
+        assert castcal("build", "--config", project / "config.toml").exit_code == 0
+        yield project, handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# Credentials as the SDK finds them, each with its own values: (where, key, secret, token).
+FILE_KEY, FILE_SECRET, FILE_TOKEN = (
+    "AKIAFILE5566778899",
+    "file/Secret+0a1b2c3d4e5f",
+    "FQoGZfile//tok+en==",
+)
+OTHER_SECRET = "default-profile/Secret+9z8y7x"  # another profile's: known, so blotted out too
+
+
+def write_files(aws: Path, where: str) -> None:
+    aws.mkdir(parents=True, exist_ok=True)
+    profile = (
+        f"aws_access_key_id = {FILE_KEY}\naws_secret_access_key = {FILE_SECRET}\n"
+        f"aws_session_token = {FILE_TOKEN}\n"
+    )
+    if where == "credentials file":
+        (aws / "credentials").write_text(
+            f"[default]\naws_access_key_id = AKIAOTHER000\naws_secret_access_key = {OTHER_SECRET}\n"
+            f"\n[castcal]\n{profile}"
+        )
+    elif where == "config file":
+        (aws / "config").write_text(
+            f"[default]\nregion = us-east-1\naws_secret_access_key = {OTHER_SECRET}\n"
+            f"\n[profile castcal]\n{profile}"
+        )
+    else:  # a credential process: credentials in no file, as SSO or a vault hands them out
+        answer = {"Version": 1, "AccessKeyId": FILE_KEY, "SecretAccessKey": FILE_SECRET}
+        answer["SessionToken"] = FILE_TOKEN
+        script = aws / "vault.py"
+        script.write_text(f"print({json.dumps(json.dumps(answer))})\n")
+        process = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
+        (aws / "config").write_text(
+            f"[default]\naws_secret_access_key = {OTHER_SECRET}\n"
+            f"\n[profile castcal]\ncredential_process = {process}\n"
+        )
+
+
+@pytest.mark.parametrize(
+    "where", ["environment", "credentials file", "config file", "credential process"]
+)
+def test_credentials_echoed_by_the_endpoint_are_never_printed(
+    echoing: tuple[Path, type[Echoing]],
+    where: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    castcal: Callable[..., Run],
+) -> None:
+    project, endpoint = echoing
+    if where == "environment":
+        key, secret, token = KEY_ID, SECRET + "/x+y", "IQoJb3JpZ2luX2Vj/env+Token=="
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+        monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    else:
+        key, secret, token = FILE_KEY, FILE_SECRET, FILE_TOKEN
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("AWS_PROFILE", "castcal")
+        write_files(tmp_path / "aws", where)
+    known = [key, secret, token] + ([OTHER_SECRET] if where != "environment" else [])
+    echoed = [*known, *(quote(s, safe="") for s in known), *(quote_plus(s) for s in known)]
+    monkeypatch.setattr(endpoint, "echoed", tuple(echoed))
+    for command in (["publish"], ["publish", "--dry-run"], ["build", "--publish"]):
+        result = castcal(*command, "--config", project / "config.toml")
+        assert result.exit_code == 4, (command, result.stderr)
+        assert "InvalidAccessKeyId" in result.stderr and "***" in result.stderr
+        for value in echoed:
+            assert value not in result.stdout + result.stderr, (command, value)
+    assert set(endpoint.keys) == {key}  # the SDK signed with the credentials named above
+
+
+def test_a_profile_that_is_not_there_is_said_plainly(
+    echoing: tuple[Path, type[Echoing]],
+    monkeypatch: pytest.MonkeyPatch,
+    castcal: Callable[..., Run],
+) -> None:
+    project, endpoint = echoing
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    result = castcal("publish", "--config", project / "config.toml")
+    assert result.exit_code == 2, result.stderr
+    assert "error: AWS credentials: " in result.stderr and "no-such-profile" in result.stderr
+    assert "Traceback" not in result.stderr and endpoint.keys == []

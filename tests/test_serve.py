@@ -3,14 +3,16 @@ calendar clients."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.serving import castcal_serve
+from tests.serving import castcal_serve, request_lines
 
 
 @pytest.fixture
@@ -116,3 +118,106 @@ def test_watch_rebuilds_when_content_changes(project: Path) -> None:
             time.sleep(0.3)
         else:
             pytest.fail("the feed was not rebuilt after the content changed")
+
+
+@pytest.fixture
+def logged(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+    """The server, its folder, and the file its stderr goes to."""
+    log = tmp_path / "serve.log"
+    with castcal_serve(project, log=log) as url:
+        yield url, project / "feeds", log
+
+
+def test_one_log_line_per_request(logged: tuple[str, Path, Path]) -> None:
+    url, _, log = logged
+    audio = url + "audio/hva-er-endringsledelse.mp3"
+    with httpx.Client() as client:
+        etag = client.get(url + "podcast.xml").headers["etag"]
+        client.get(url + "podcast.xml", headers={"If-None-Match": etag})
+        client.head(audio)
+        client.get(audio, headers={"Range": "bytes=0-99"})
+        client.get(url + "no-such-file.xml")
+        client.get(url + "%2e%2e/config.toml")
+        client.post(url + "podcast.xml")
+        client.get(url + "frokost.ics?x=%1b[31m")
+    lines = request_lines(log, 8)
+    assert lines == [
+        "GET /podcast.xml 200",
+        "GET /podcast.xml 304",
+        "HEAD /audio/hva-er-endringsledelse.mp3 200",
+        "GET /audio/hva-er-endringsledelse.mp3 206",
+        "GET /no-such-file.xml 404",
+        "GET /%2e%2e/config.toml 400",
+        "POST /podcast.xml 501",
+        "GET /frokost.ics?x=%1b[31m 200",
+    ]
+    text = log.read_text()
+    assert "Traceback" not in text and " - - [" not in text  # no http.server default log
+
+
+def test_a_client_that_drops_the_connection_gets_one_line(
+    logged: tuple[str, Path, Path],
+) -> None:
+    url, feeds, log = logged
+    size = 32 << 20  # more than the socket buffers on both sides hold
+    with (feeds / "audio/long.mp3").open("wb") as big:
+        big.truncate(size)
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.connect((host, port))
+        client.sendall(b"GET /audio/long.mp3 HTTP/1.1\r\nHost: castcal\r\n\r\n")
+        received = 0
+        while received < 100_000:
+            received += len(client.recv(65536))
+    # closed with unread bytes: the server's next write fails
+    lines = request_lines(log, 1)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("GET /audio/long.mp3 200 (the client closed the connection")
+    assert lines[0].endswith(f"of {size} bytes)")
+    assert httpx.get(url + "podcast.xml").status_code == 200  # and the server goes on
+    assert len(request_lines(log, 2)) == 2
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_range_in_another_unit_is_ignored(served: tuple[str, Path]) -> None:
+    url, feeds = served
+    audio = (feeds / "audio/hva-er-endringsledelse.mp3").read_bytes()
+    path = url + "audio/hva-er-endringsledelse.mp3"
+    for unit in ("items=0-5", "pages=1", "bytesx=0-5"):
+        whole = httpx.get(path, headers={"Range": unit})
+        assert whole.status_code == 200, unit
+        assert whole.content == audio and "content-range" not in whole.headers
+    upper = httpx.get(path, headers={"Range": "Bytes=0-5"})  # range units ignore case
+    assert upper.status_code == 206 and upper.content == audio[:6]
+
+
+def test_if_none_match_compares_weakly(served: tuple[str, Path]) -> None:
+    url, _ = served
+    etag = httpx.get(url + "podcast.xml").headers["etag"]
+    assert etag.startswith('"')
+    for header in (
+        etag,
+        f"W/{etag}",
+        f'"other", W/{etag}',
+        f'W/"other",{etag}',
+        f'"a,b", {etag}',
+        "*",
+    ):
+        response = httpx.get(url + "podcast.xml", headers={"If-None-Match": header})
+        assert response.status_code == 304, header
+    for header in ('"other"', 'W/"other", "more"', etag[:-1], f'"a,{etag[1:]}'):
+        response = httpx.get(url + "podcast.xml", headers={"If-None-Match": header})
+        assert response.status_code == 200, header
+    missing = httpx.get(url + "nothing.xml", headers={"If-None-Match": "*"})
+    assert missing.status_code == 404
+
+
+def test_if_range_compares_strongly(served: tuple[str, Path]) -> None:
+    url, _ = served
+    path = url + "audio/hva-er-endringsledelse.mp3"
+    etag = httpx.get(path).headers["etag"]
+    strong = httpx.get(path, headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert strong.status_code == 206
+    weak = httpx.get(path, headers={"Range": "bytes=0-9", "If-Range": f"W/{etag}"})
+    assert weak.status_code == 200 and "content-range" not in weak.headers

@@ -1,11 +1,14 @@
 """A local preview of feeds/, served the way a good static host serves it: the right
 Content-Type for each kind of file, ETag and Last-Modified with 304s, byte ranges for
-audio, HEAD, no directory listings, and never a file outside the folder."""
+audio, HEAD, no directory listings, and never a file outside the folder. One line on
+stderr per request (method, path, status), as `mkdocs serve` prints them."""
 
 from __future__ import annotations
 
 import email.utils
 import re
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -40,15 +43,45 @@ def resolve(root: Path, raw_path: str) -> Path | int:
     return target if target.is_file() else HTTPStatus.NOT_FOUND
 
 
+# Control characters in a logged path, shown escaped: a request cannot drive the terminal.
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+_LOG = threading.Lock()
+# One entity tag of a list (RFC 9110 8.8.3): its opaque tag, quotes included.
+_ENTITY_TAG = re.compile(r'[\s,]*(?:W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
+
+
 class Handler(BaseHTTPRequestHandler):
     root: Path
     protocol_version = "HTTP/1.1"
+    status: int | None = None  # of the answer to the request at hand
+    dropped: str = ""  # how far the answer got when the client closed the connection
 
     def version_string(self) -> str:
         return "castcal"
 
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        pass  # http.server's own lines: handle_one_request writes one of its own
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.status = int(code) if isinstance(code, int) else None
+
+    def handle_one_request(self) -> None:
+        """One request, and one line about it; a client gone mid-answer ends the
+        connection, and is said in that line."""
+        self.requestline, self.command, self.status, self.dropped = "", "", None, ""
+        try:
+            super().handle_one_request()
+        except ConnectionError:
+            self.close_connection = True
+            self.dropped = self.dropped or "the client closed the connection"
+        if self.requestline:
+            _log(self._summary())
+
+    def _summary(self) -> str:
+        target = getattr(self, "path", "") if self.command else self.requestline
+        line = f"{self.command} {target}" if self.command else target
+        line = f"{line.translate(_CONTROL)} {self.status or '-'}"
+        return f"{line} ({self.dropped})" if self.dropped else line
 
     def do_GET(self) -> None:
         self._answer(head=False)
@@ -84,7 +117,8 @@ class Handler(BaseHTTPRequestHandler):
             "Cache-Control": "no-cache",
             "Access-Control-Allow-Origin": "*",  # web players read chapters and transcripts
         }
-        if self._not_modified(etag, stat.st_mtime):
+        if_none_match = self.headers.get("If-None-Match")
+        if not_modified(if_none_match, etag) or self._not_modified_since(stat.st_mtime):
             self.send_response(HTTPStatus.NOT_MODIFIED)
             for name in ("ETag", "Last-Modified", "Cache-Control"):
                 self.send_header(name, headers[name])
@@ -114,26 +148,29 @@ class Handler(BaseHTTPRequestHandler):
         9110 allows, and so does a range of another version of the file (If-Range)."""
         wanted = self.headers.get("Range") or ""
         if_range = self.headers.get("If-Range")
-        return bool(wanted) and (if_range is None or if_range in validators) and "," not in wanted
+        in_bytes = wanted.partition("=")[0].strip().lower() == "bytes"  # other units ignored
+        return in_bytes and (if_range is None or if_range in validators) and "," not in wanted
 
     def _send(self, found: Path, first: int, last: int) -> None:
+        total = last - first + 1
+        sent = 0
         with found.open("rb") as f:
             f.seek(first)
-            remaining = last - first + 1
-            while remaining > 0:
-                chunk = f.read(min(remaining, 1 << 16))
+            while sent < total:
+                chunk = f.read(min(total - sent, 1 << 16))
                 if not chunk:
                     break
                 try:
                     self.wfile.write(chunk)
-                except (BrokenPipeError, ConnectionResetError):
-                    return
-                remaining -= len(chunk)
+                except ConnectionError:
+                    self.dropped = f"the client closed the connection after {sent} of {total} bytes"
+                    raise
+                sent += len(chunk)
 
-    def _not_modified(self, etag: str, mtime: float) -> bool:
-        if_none = self.headers.get("If-None-Match")
-        if if_none is not None:
-            return etag in [t.strip() for t in if_none.split(",")] or if_none.strip() == "*"
+    def _not_modified_since(self, mtime: float) -> bool:
+        """If-Modified-Since, which If-None-Match overrides (RFC 9110 13.1.3)."""
+        if self.headers.get("If-None-Match") is not None:
+            return False
         since = self.headers.get("If-Modified-Since")
         if since:
             try:
@@ -144,9 +181,33 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
 
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Whether If-None-Match names ``etag`` (or is ``*``), compared weakly as RFC 9110
+    13.1.2 asks: W/"x" and "x" are the same tag."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    tags = []
+    rest = if_none_match
+    while rest.strip(" \t,"):  # empty list elements are allowed
+        match = _ENTITY_TAG.match(rest)
+        if match is None:
+            return False  # not a list of entity tags: it names none
+        tags.append(match[1])
+        rest = rest[match.end() :]
+    return etag.removeprefix("W/") in tags
+
+
+def _log(line: str) -> None:
+    """One line on stderr, whole, whichever thread writes it."""
+    with _LOG:
+        print(line, file=sys.stderr, flush=True)
+
+
 def _range(header: str, size: int) -> tuple[int, int] | None:
     """The byte range asked for, clamped to the file; None if it cannot be satisfied."""
-    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header, re.IGNORECASE)
     if match is None:
         return None
     start, end = match.groups()
@@ -166,6 +227,14 @@ def _range(header: str, size: int) -> tuple[int, int] | None:
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+    ) -> None:
+        """A connection the client dropped was told in its request's line; anything else
+        is a bug, and shows its traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def make_server(root: Path, host: str, port: int) -> Server:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,14 +54,19 @@ class BuildResult:
     out_dir: Path
     written: list[str]
     unchanged: list[str]
+    cleaned: int = 0  # temporary files an interrupted build left, removed
 
     def summary(self) -> str:
-        return (
+        line = (
             f"{len(self.project.episodes)} episodes, {len(self.project.events)} meetings; "
             f"{len(self.written)} file{'' if len(self.written) == 1 else 's'} written, "
             f"{len(self.unchanged)} unchanged, "
             f"in {self.out_dir}"
         )
+        if not self.cleaned:
+            return line
+        files = "file" if self.cleaned == 1 else "files"
+        return f"removed {self.cleaned} temporary {files} left by an interrupted build\n{line}"
 
 
 def check(request: Request) -> Project:
@@ -79,7 +84,7 @@ def build(request: Request, now: datetime | None = None) -> BuildResult:
         out_dir = request.out if request.out is not None else root / project.config.site.output
         elsewhere = _published_at(request, store)  # the network, outside the lock
         with lock.held(root, out_dir, request.wait):
-            writer.clean_temporary(out_dir)  # what a killed build left
+            cleaned = writer.clean_temporary(out_dir)  # what a killed build left
             previous = published.previous(out_dir, elsewhere)
             problems = guard.check(
                 previous.identities(),
@@ -88,7 +93,8 @@ def build(request: Request, now: datetime | None = None) -> BuildResult:
             )
             if problems:
                 raise ContentError(problems)
-            return _write(project, out_dir, previous, store, pool, now or stamp_time())
+            result = _write(project, out_dir, previous, store, pool, now or stamp_time())
+            return replace(result, cleaned=cleaned)
 
 
 def _load(request: Request, store: Store, pool: Pool) -> Project:

@@ -1,12 +1,12 @@
 """Publishing feeds/ to S3-compatible object storage (AWS S3, Cloudflare R2, MinIO, Backblaze
 B2): only files whose content changed, the files a feed points at before the feed, the
 manifest last, and never over a target whose published items this build would drop.
-Then tell the hubs the feeds changed."""
+Then tell the hubs the feeds changed. Whatever it reports has every credential it can know
+of blotted out (credentials.py), the endpoint's own words included."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from castcal.build import guard, manifest
-from castcal.content.config import Publish
+from castcal.content.config import Config, Publish
 from castcal.content.load import load_config
-from castcal.errors import ContentError, OutputError, Problem, RemoteError
+from castcal.errors import CastcalError, ContentError, OutputError, Problem, RemoteError, UsageError
+from castcal.publish import credentials
 from castcal.publish.hubs import notify
 from castcal.render import paths
 from castcal.render.mediatypes import content_type
@@ -24,10 +25,9 @@ from castcal.write import lock
 
 if TYPE_CHECKING:
     import httpx
+    from boto3.session import Session
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
-
-SECRETS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
 
@@ -63,15 +63,6 @@ class Result:
         return line
 
 
-def redact(text: str) -> str:
-    """``text`` without any credential from the environment in it."""
-    for name in SECRETS:
-        value = os.environ.get(name)
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
-
-
 def cache_control(name: str) -> str:
     if name.startswith("images/"):
         return "public, max-age=31536000, immutable"  # the name holds a content hash
@@ -91,11 +82,10 @@ def local_files(out_dir: Path) -> dict[str, Path]:
     return files
 
 
-def make_client(settings: Publish) -> S3Client:
-    import boto3
+def make_client(settings: Publish, session: Session) -> S3Client:
     from botocore.config import Config as BotoConfig
 
-    return boto3.client(
+    return session.client(
         "s3",
         endpoint_url=settings.endpoint_url,
         region_name=settings.region,
@@ -108,7 +98,7 @@ def make_client(settings: Publish) -> S3Client:
 
 
 def _remote_error(what: str, exc: Exception) -> RemoteError:
-    return RemoteError(redact(f"{what}: {exc}"))
+    return RemoteError(f"{what}: {exc}")
 
 
 def _published(client: S3Client, settings: Publish) -> manifest.Manifest:
@@ -171,10 +161,8 @@ def _put(client: S3Client, settings: Publish, name: str, path: Path) -> None:
         )
     except (ClientError, BotoCoreError) as exc:
         raise RemoteError(
-            redact(
-                f"s3://{settings.bucket}/{key}: upload failed after retries ({exc}); "
-                "run publish again to finish: what is already there is not sent twice"
-            )
+            f"s3://{settings.bucket}/{key}: upload failed after retries ({exc}); "
+            "run publish again to finish: what is already there is not sent twice"
         ) from None
 
 
@@ -190,22 +178,49 @@ def publish(
     progress: Progress | None = None,
 ) -> Result:
     """Publish the output folder to config.toml's ``[publish]`` target (``client``:
-    an S3 client for it, ``http``: the client pinging the hubs; tests hand in theirs)."""
+    an S3 client for it, ``http``: the client pinging the hubs; tests hand in theirs).
+    No credential is in any error it raises nor in any warning it returns."""
+    redact = credentials.known()
+    try:
+        config, settings, out_dir = _target(config_path, out)
+        if client is None:
+            client, redact = _connect(settings)
+        with lock.held(config_path.parent, out_dir, wait):
+            result = _upload(client, settings, out_dir, dry_run, allow_removal, progress)
+        if not dry_run:
+            changed = [u.name for u in result.uploads if paths.order(u.name) == 2]
+            result.warnings = notify(config, [n for n in changed if n != paths.PAGE], http)
+    except CastcalError as error:
+        raise redact.error(error) from None
+    result.warnings = [redact(warning) for warning in result.warnings]
+    return result
+
+
+def _target(config_path: Path, out: Path | None) -> tuple[Config, Publish, Path]:
+    """The project's config, its ``[publish]`` settings, and the folder built to publish."""
     config = load_config(config_path)
     if config.publish is None:
         message = 'required to publish: add [publish] target = "s3://bucket/prefix"'
         raise ContentError([Problem("config.toml", "publish", message)])
-    settings = config.publish
     out_dir = out if out is not None else config_path.parent / config.site.output
     if not (out_dir / manifest.NAME).is_file():
         raise OutputError(f"{out_dir}: nothing built to publish; run castcal build first")
-    s3 = client or make_client(settings)
-    with lock.held(config_path.parent, out_dir, wait):
-        result = _upload(s3, settings, out_dir, dry_run, allow_removal, progress)
-    if not dry_run:
-        changed = [u.name for u in result.uploads if paths.order(u.name) == 2]
-        result.warnings = notify(config, [n for n in changed if n != paths.PAGE], http)
-    return result
+    return config, config.publish, out_dir
+
+
+def _connect(settings: Publish) -> tuple[S3Client, credentials.Redactor]:
+    """A client for the target, with the credentials the AWS SDK's chain finds (the
+    environment, the shared files, the profile AWS_PROFILE selects, a role, SSO ...),
+    and a Redactor that knows them."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.session.Session()
+        found = session.get_credentials()  # a missing profile, a broken file: said now
+        return make_client(settings, session), credentials.known(found)
+    except BotoCoreError as exc:
+        raise UsageError(f"AWS credentials: {exc}") from None
 
 
 def _upload(

@@ -240,10 +240,11 @@ def _temporary(name: str, token: str | None) -> bool:
     return name[: -len(".tmp")].rsplit(".", 1)[-1].split("-")[0] == token
 
 
-def clean_temporary(out_dir: Path, token: str | None = None) -> None:
+def clean_temporary(out_dir: Path, token: str | None = None) -> int:
     """Remove the temporary files a killed build left behind (never a published file);
-    with ``token``, only those of that build. Through thousands of files: os.scandir,
-    and no Path for each."""
+    with ``token``, only those of that build. Returns how many were removed. Through
+    thousands of files: os.scandir, and no Path for each."""
+    removed = 0
     folders = [str(out_dir)]
     while folders:
         with os.scandir(folders.pop()) as entries:
@@ -251,5 +252,14 @@ def clean_temporary(out_dir: Path, token: str | None = None) -> None:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(entry.path)
                 elif _temporary(entry.name, token) and entry.is_file(follow_symlinks=False):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(entry.path)  # noqa: PTH108 (a name from scandir)
+                    removed += _unlink(entry.path)
+    return removed
+
+
+def _unlink(path: str) -> int:
+    """1 once ``path`` is removed, 0 if it was already gone."""
+    try:
+        os.unlink(path)  # noqa: PTH108 (a name from scandir)
+    except FileNotFoundError:
+        return 0
+    return 1
