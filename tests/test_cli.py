@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -209,3 +210,120 @@ def test_many_files_are_made_durable_with_one_syncfs(
         assert files == [] and synced and all(p.is_relative_to(feeds) for p in synced)
     else:
         assert len(files) >= len(snapshot(feeds))
+
+
+def four_problems(project: Path) -> list[str]:
+    """An unknown key in [podcast], a meeting that ends before it starts, a segment kind
+    never declared and a number two episodes share: the four lines castcal must print."""
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace('type = "episodic"', 'typ = "episodic"'))
+    meeting = project / "events/2027-01-20-endring-og-medvirkning.toml"
+    meeting.write_text(
+        meeting.read_text().replace("end = 2027-01-20T09:30", "end = 2027-01-20T07:30")
+    )
+    first = project / "episodes/hva-er-endringsledelse/episode.toml"
+    first.write_text(first.read_text().replace('kind = "endringsnemda"', 'kind = "endringsnemnda"'))
+    episodes = project / "episodes"
+    shutil.copytree(episodes / "digital-transformasjon", episodes / "digital-igjen")
+    again = episodes / "digital-igjen/episode.toml"
+    again.write_text(again.read_text().replace("2017-04-20", "2017-05-20"))
+    return [
+        "config.toml: podcast.typ: unknown key",
+        "events/2027-01-20-endring-og-medvirkning.toml: end: 2027-01-20 07:30 is not after",
+        "episodes/hva-er-endringsledelse/episode.toml: segments[1].kind: 'endringsnemnda' is "
+        "not a segment kind declared in config.toml",
+        "episodes/digital-igjen/episode.toml: number: episode number 2 is also used "
+        "by digital-transformasjon",
+    ]
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_problem_in_config_hides_no_other(
+    project: Path, castcal: Callable[..., Run], command: str
+) -> None:
+    expected = four_problems(project)
+    result = castcal(command, "--config", project / "config.toml")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    for start in expected:
+        assert [line for line in lines if line.startswith(start)], (start, result.stderr)
+    assert lines[-1] == "4 problems found; nothing was written."
+    assert not (project / "feeds").exists()
+
+
+def break_config(project: Path, old: str, new: str) -> None:
+    config = project / "config.toml"
+    text = config.read_text()
+    assert old in text
+    config.write_text(text.replace(old, new))
+
+
+def test_what_depends_on_a_broken_section_is_said_once(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """Segment kinds and meetings' times need [podcast.segments] and [calendar]: with
+    those broken, one line says so instead of an error for every episode and meeting;
+    what needs neither is still checked."""
+    four_problems(project)
+    break_config(project, 'title = "Endringspraten"', 'titel = "Endringspraten"')
+    break_config(project, 'timezone = "Europe/Oslo"', 'timezone = "Europe/Osloo"')
+    result = castcal("check", "--config", project / "config.toml")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    said = [line for line in lines if "until [" in line]
+    assert said == [
+        "config.toml: calendar: the meetings in events/ are checked as files only until "
+        "[calendar] is fixed: their times depend on it",
+        "config.toml: podcast.segments: the episodes' segment kinds are not checked until "
+        "[podcast.segments] is fixed",
+    ]
+    assert not [line for line in lines if "kind" in line and line.startswith("episodes/")]
+    assert not [line for line in lines if line.startswith("events/")]
+    assert [line for line in lines if line.startswith("config.toml: calendar.timezone: ")]
+    assert [line for line in lines if "number: episode number 2 is also used" in line]
+    assert lines[-1] == "7 problems found; nothing was written."
+
+
+def test_a_meeting_file_is_checked_without_a_calendar(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    break_config(project, 'timezone = "Europe/Oslo"', 'timezone = "localtime"')
+    meeting = project / "events/2017-05-24-ny-digital-hverdag.toml"
+    meeting.write_text(meeting.read_text() + 'stauts = "cancelled"\n')
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 1
+    assert "events/2017-05-24-ny-digital-hverdag.toml: stauts: unknown key" in result.stderr
+
+
+def test_an_unreadable_config_asks_for_no_calendar(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """config.toml that is not TOML at all: its parts are unknown, not missing."""
+    break_config(project, "[calendar]", "[calendar")
+    result = castcal("check", "--config", project / "config.toml")
+    assert result.exit_code == 1
+    assert "config.toml: " in result.stderr and "required" not in result.stderr
+    assert result.stderr.splitlines()[-1] == "1 problem found; nothing was written."
+
+
+@pytest.mark.parametrize(
+    ("start", "meant"),
+    [
+        ("2027-06-10T08:00:00+02:00", "2027-06-10T08:00:00+02:00"),  # summer time
+        ("2027-01-20T08:00:00+01:00", "2027-01-20T08:00:00+01:00"),  # winter time
+        ("2027-10-31T03:30:00+01:00", "2027-10-31T03:30:00+01:00"),  # after the change
+    ],
+)
+def test_a_meeting_written_with_the_zones_offset_is_accepted(
+    project: Path, castcal: Callable[..., Run], start: str, meant: str
+) -> None:
+    import icalendar
+
+    meeting = project / "events/2027-01-20-endring-og-medvirkning.toml"
+    text = meeting.read_text().replace("start = 2027-01-20T08:00:00", f"start = {start}")
+    meeting.write_text(text.replace("end = 2027-01-20T09:30:00\n", ""))
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 0, result.stderr
+    ics = (project / "feeds/events/2027-01-20-endring-og-medvirkning.ics").read_bytes()
+    event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert event.decoded("DTSTART").isoformat() == meant

@@ -335,3 +335,65 @@ def test_a_temporary_name_already_taken_is_left_alone(tmp_path: Path) -> None:
     )
     assert dest.stat().st_mode & 0o777 == 0o640
     assert (tmp_path / "new/folder/file").read_bytes() == b"made with its folders"
+
+
+def remove_episode(project: Path) -> None:
+    shutil.rmtree(project / "episodes" / EP)
+
+
+def change_episode_guid(project: Path) -> None:
+    toml = project / "episodes" / EP / "episode.toml"
+    toml.write_text('guid = "ny-identitet"\n' + toml.read_text())
+
+
+def remove_meeting(project: Path) -> None:
+    (project / "events" / f"{MEETING}.toml").unlink()
+
+
+def change_podcast_guid(project: Path) -> None:
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace("f7c7f539-", "00000000-"))
+
+
+@pytest.mark.parametrize(
+    "change", [remove_episode, change_episode_guid, remove_meeting, change_podcast_guid]
+)
+def test_check_refuses_what_build_refuses(
+    built: Path, castcal: Callable[..., Run], change: Callable[[Path], None]
+) -> None:
+    """Check runs the guards build runs, with the same message, so "ok" means the build
+    goes through; with --allow-removal it passes exactly when build would."""
+    change(built)
+    before = snapshot(built / "feeds")
+    refused = build(built, castcal)
+    checked = castcal("check", "--config", built / "config.toml")
+    assert refused.exit_code == checked.exit_code == 1, checked.stdout
+    assert checked.stderr == refused.stderr and "ok:" not in checked.stdout
+    assert snapshot(built / "feeds") == before and "Traceback" not in checked.stderr
+    allowed = castcal("check", "--config", built / "config.toml", "--allow-removal")
+    assert allowed.exit_code == build(built, castcal, "--allow-removal").exit_code
+    assert allowed.exit_code == (1 if change is change_podcast_guid else 0), allowed.stderr
+
+
+def test_check_guards_the_output_folder_given_by_out(
+    project: Path, tmp_path: Path, castcal: Callable[..., Run]
+) -> None:
+    out = tmp_path / "elsewhere"
+    assert build(project, castcal, "--out", str(out)).exit_code == 0
+    remove_episode(project)
+    assert castcal("check", "--config", project / "config.toml").exit_code == 0  # feeds/: none
+    refused = castcal("check", "--config", project / "config.toml", "--out", out)
+    assert refused.exit_code == 1 and f"episodes/{EP}: -: published episode" in refused.stderr
+
+
+def test_check_with_guard_url_refuses_a_removal_from_a_fresh_checkout(
+    published_site: Site, tmp_path: Path, castcal: Callable[..., Run]
+) -> None:
+    fresh = copy_sample(tmp_path / "fresh")
+    remove_meeting(fresh)
+    url, config = published_site.url("/files/manifest.json"), fresh / "config.toml"
+    refused = castcal("check", "--config", config, "--guard-url", url)
+    assert refused.stderr == build(fresh, castcal, "--guard-url", url).stderr
+    assert refused.exit_code == 1 and f"events/{MEETING}.toml: -: published" in refused.stderr
+    assert castcal("check", "--config", config).exit_code == 0  # nothing published here
+    assert not (fresh / "feeds" / "podcast.xml").exists()

@@ -125,6 +125,12 @@ removal_option = click.option(
     help="Let the build drop published episodes or meetings (or change their identity).",
 )
 
+guard_url_option = click.option(
+    "--guard-url",
+    metavar="URL",
+    help="Also guard against the manifest.json published at URL (for a fresh checkout).",
+)
+
 
 @click.group()
 @click.version_option(__version__, prog_name="castcal")
@@ -144,11 +150,7 @@ def cli() -> None:
 @wait_option
 @quiet_option
 @removal_option
-@click.option(
-    "--guard-url",
-    metavar="URL",
-    help="Also guard against the manifest.json published at URL (for a fresh checkout).",
-)
+@guard_url_option
 @click.option("--publish", "then_publish", is_flag=True, help="Publish after a successful build.")
 @click.option(
     "--jobs",
@@ -250,13 +252,32 @@ def _publish(
 @config_option
 @offline_option
 @strict_option
+@out_option
+@removal_option
+@guard_url_option
 @reported
-def check(config_path: Path, offline: bool, strict: bool) -> None:
-    """Check every content file and report every problem; write nothing."""
+def check(
+    config_path: Path,
+    offline: bool,
+    strict: bool,
+    out: Path | None,
+    allow_removal: bool,
+    guard_url: str | None,
+) -> None:
+    """Check every content file and report every problem, as build would (the guards
+    against what was published included); write nothing."""
     from castcal.build.pipeline import Request
     from castcal.build.pipeline import check as run_check
 
-    project = run_check(Request(config_path, strict=strict, network=_network(offline)))
+    request = Request(
+        config_path,
+        out,
+        strict=strict,
+        allow_removal=allow_removal,
+        guard_url=guard_url,
+        network=_network(offline),
+    )
+    project = run_check(request)
     _warn(project.warnings)
     click.echo(
         f"{config_path}: ok: {len(project.episodes)} episodes, {len(project.events)} meetings"

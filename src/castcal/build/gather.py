@@ -59,7 +59,7 @@ def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Pro
     stored = store.loaded()
     known = _known(stored, store, root, config_print)
     each = functools.partial(pool.map, fewest=FEWEST_READS, task="reading content files")
-    reading = load.read(root, config, known, found, each)
+    reading = load.read(root, config, known, found, each, config_path=config_path)
     probing = _Probing(reading.drafts, store, pool)  # the pool's helpers probe meanwhile
     load.read_events(reading, known, each)
     loaded = load.complete(reading, probing.finish(store, network))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from castcal.content.models import Project
-from castcal.errors import Problem
+from castcal.errors import ContentError, Problem
 from castcal.render import segments
 
 HOW = "to remove it on purpose, build with --allow-removal"
@@ -38,6 +38,14 @@ def identities(project: Project) -> Identities:
         events={e.id: e.uid for e in project.events},
         segments=segment_items,
     )
+
+
+def enforce(published: Identities, project: Project, *, allow_removal: bool) -> None:
+    """ContentError listing each way ``project`` would drop or re-identify what was
+    ``published``: the same for ``castcal check`` as for the build it foretells."""
+    problems = check(published, identities(project), allow_removal=allow_removal)
+    if problems:
+        raise ContentError(problems)
 
 
 def check(old: Identities, new: Identities, *, allow_removal: bool) -> list[Problem]:

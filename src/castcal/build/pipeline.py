@@ -70,9 +70,15 @@ class BuildResult:
 
 
 def check(request: Request) -> Project:
-    """The project, checked as a build would check it; nothing written but the cache."""
-    with Store(request.config_path.parent) as store, Pool(request.jobs) as pool:
-        return _load(request, store, pool)
+    """The project, checked as a build would check it, guards included (against the
+    output folder's manifest and ``guard_url``'s); nothing written but the cache."""
+    root = request.config_path.parent
+    with Store(root) as store, Pool(request.jobs) as pool:
+        project = _load(request, store, pool)
+        out_dir = request.out if request.out is not None else root / project.config.site.output
+        previous = published.previous(out_dir, _published_at(request, store))
+        guard.enforce(previous.identities(), project, allow_removal=request.allow_removal)
+        return project
 
 
 def build(request: Request, now: datetime | None = None) -> BuildResult:

@@ -26,6 +26,9 @@ from castcal.content.fields import (
 )
 from castcal.content.vocab import APPLE_CATEGORIES, PERSON_ROLES
 
+MIN_REFRESH = timedelta(minutes=15)
+MAX_MEETING = timedelta(days=7)
+
 
 class Strict(BaseModel):
     """Frozen, no unknown keys; validators are built when first used."""
@@ -121,6 +124,31 @@ class Podcast(Strict):
     ]
 
 
+def _minutes(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes} minute{'s' * (minutes != 1)}"
+
+
+def check_refresh(value: timedelta) -> timedelta:
+    """Every subscriber's calendar fetches the series this often: not more than 4 an hour."""
+    if value < MIN_REFRESH:
+        raise ValueError(
+            f"is {_minutes(value)}; subscribers' calendars must not be asked to fetch more "
+            'often than every 15 minutes ("PT15M"); the usual is "PT12H" or "P1D"'
+        )
+    return value
+
+
+def check_meeting_length(value: timedelta) -> timedelta:
+    """A meeting's length when its file gives no end: hours, at most a few days."""
+    if value > MAX_MEETING:
+        raise ValueError(
+            f"is {value.days} days; a meeting's default length must be at most 7 days "
+            '("P7D"); write the end in the meeting\'s file for a longer one'
+        )
+    return value
+
+
 class Calendar(Strict):
     """The breakfast-meeting series: ``[calendar]`` in config.toml."""
 
@@ -128,10 +156,12 @@ class Calendar(Strict):
     description: Description
     timezone: TimeZone = "Europe/Oslo"
     default_start: time = time(8, 0)
-    default_duration: Duration = timedelta(hours=1, minutes=30)
+    default_duration: Annotated[Duration, AfterValidator(check_meeting_length)] = timedelta(
+        hours=1, minutes=30
+    )
     location: Line
     url: WebUrl | None = None
-    refresh: Duration = timedelta(hours=12)
+    refresh: Annotated[Duration, AfterValidator(check_refresh)] = timedelta(hours=12)
     alarm: Duration | None = None
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from castcal.content.config import Config
-from castcal.content.fields import SLUG, is_url
+from castcal.content.fields import NOTES_LIMIT, SLUG, is_url, notes_too_large
 from castcal.content.files import Source, inside, read_text, read_toml
 from castcal.content.identity import episode_guid, segment_guid
 from castcal.content.models import MAIN_TYPES, AudioFacts, Episode, EpisodeMeta, Media
@@ -66,7 +66,9 @@ class Draft:
         return {s: None if is_url(s) else inside(self.folder, s) for s in names}
 
 
-def read(folder: Path, config: Config | None, found: Collector) -> Draft | None:
+def read(folder: Path, kinds: Sequence[str] | None, found: Collector) -> Draft | None:
+    """The folder's episode before its audio is known; ``kinds``: the segment kinds
+    config.toml declares (None: they cannot be known, and are not checked)."""
     toml = folder / "episode.toml"
     if not SLUG.match(folder.name):
         found.add(
@@ -83,10 +85,10 @@ def read(folder: Path, config: Config | None, found: Collector) -> Draft | None:
     if read is None or meta is None:
         return None
     ok = True
-    if config is not None:
-        declared = ", ".join(config.podcast.segments)
+    if kinds is not None:
+        declared = ", ".join(kinds)
         for i, segment in enumerate(meta.segments):
-            if segment.kind not in config.podcast.segments:
+            if segment.kind not in kinds:
                 found.add(
                     toml,
                     f"segments[{i}].kind",
@@ -94,6 +96,9 @@ def read(folder: Path, config: Config | None, found: Collector) -> Draft | None:
                 )
                 ok = False
     notes = _beside(folder, meta.notes, "notes", found) if meta.notes else None
+    if notes is not None and len(notes.data) > NOTES_LIMIT:
+        found.add(notes.path, "notes", notes_too_large(len(notes.data)))
+        notes = None
     transcript = _beside(folder, meta.transcript, "transcript", found) if meta.transcript else None
     if transcript is not None and not transcript.data.startswith(
         (b"WEBVTT", b"\xef\xbb\xbfWEBVTT")
@@ -114,7 +119,7 @@ def _beside(folder: Path, name: str, field: str, found: Collector) -> Source | N
 
 
 def complete(
-    draft: Draft, config: Config, probed: Mapping[str, Probed], found: Collector
+    draft: Draft, podcast_guid: uuid.UUID, probed: Mapping[str, Probed], found: Collector
 ) -> Episode | None:
     """The episode, given what the build learned of its audio; None, with the problems
     collected, if the audio does not fit what the episode says of it."""
@@ -146,7 +151,7 @@ def complete(
     if not ok:
         return None
     others = tuple(m for m in media[1:] if m is not None)
-    guid = meta.guid or episode_guid(config.podcast.guid, draft.id)
+    guid = meta.guid or episode_guid(podcast_guid, draft.id)
     return Episode(
         id=draft.id,
         meta=meta,

@@ -7,6 +7,8 @@ exactly as the one read from the editor's file did.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import zoneinfo
 from datetime import date, datetime, timedelta
@@ -19,6 +21,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # the dates castcal takes
 
 
 def is_url(source: str) -> bool:
@@ -55,10 +58,28 @@ def check_description(value: str) -> str:
     return value
 
 
+NOTES_LIMIT = 1_000_000  # bytes of a show-notes file
+
+
+def notes_too_large(size: int) -> str:
+    """The message for a show-notes file of ``size`` bytes, past ``NOTES_LIMIT``: notes
+    every feed reader can parse (libxml2, under many apps, refuses a text node past 10 MB,
+    and the notes are in the feed as HTML, which is longer)."""
+    return (
+        f"the file is {size:,} bytes; show notes may be at most {NOTES_LIMIT:,} bytes "
+        "(1 MB), so every podcast app can read the feed"
+    )
+
+
 def check_web_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.netloc or re.search(r"\s", value):
         raise ValueError(f"{value!r} is not an https:// (or http://) URL")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "has a user name or password in it (before '@'), which would be published in "
+            "every feed; remove it, and keep credentials out of the project's files"
+        )
     return value
 
 
@@ -95,6 +116,8 @@ def parse_timestamp(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("must be a time like '17:45' or a number of seconds")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("must be a time like '17:45' or a number of seconds")
         return float(value)
     if isinstance(value, str):
         m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d{1,3})?)", value.strip())
@@ -114,6 +137,17 @@ def _datetime(value: object) -> object:
             return datetime.fromisoformat(value)
         except ValueError:
             return value
+    return value
+
+
+def check_year(value: date) -> date:
+    """A year castcal can do arithmetic on and describe with today's clock rules; one far
+    out is a typo (and past 9999 no datetime can hold it)."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(
+            f"the year {value.year} is out of range; castcal takes dates in the years "
+            f"{FIRST_YEAR} to {LAST_YEAR} (a typo?)"
+        )
     return value
 
 
@@ -140,21 +174,39 @@ def local_time(value: object) -> object:
 
 
 def parse_duration(value: object) -> object:
-    """An ISO 8601 duration of hours and minutes ("PT1H30M") or days ("P1D")."""
+    """An ISO 8601 duration of hours and minutes ("PT1H30M") or days ("P1D"). A bare number
+    is refused: it would be read as seconds, which no editor means."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(
+            f"{value!r} is a bare number; write an ISO 8601 duration in quotes, like "
+            '"PT1H" (one hour), "PT30M" or "P1D"'
+        )
     if isinstance(value, str):
         m = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", value)
         if m and any(m.groups()) and not value.endswith("T"):
             days, hours, minutes = (int(g or 0) for g in m.groups())
-            return timedelta(days=days, hours=hours, minutes=minutes)
+            try:
+                return timedelta(days=days, hours=hours, minutes=minutes)
+            except OverflowError:
+                raise ValueError(f"{value!r} is longer than any duration castcal can use") from None
         raise ValueError(f"{value!r} is not a duration like 'PT1H30M' or 'P1D'")
-    return value
+    if isinstance(value, timedelta):
+        return value
+    raise ValueError('must be an ISO 8601 duration in quotes, like "PT1H" (one hour) or "P1D"')
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    """The IANA zone names the system's (or the tzdata package's) database holds, but the
+    files that are not zones: the machine's own clock and the database's placeholder."""
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules", "Factory"})
 
 
 def check_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone such as 'Europe/Oslo'") from None
+    """An IANA zone name. ZoneInfo alone would also take "localtime" or a file's path on
+    some systems, which mean something else on every machine."""
+    if value not in _zone_names():
+        raise ValueError(f"{value!r} is not an IANA time zone name such as 'Europe/Oslo'")
     return value
 
 
@@ -166,8 +218,8 @@ BaseUrl = Annotated[str, AfterValidator(check_base_url)]
 RelativeFile = Annotated[str, AfterValidator(check_relative_file)]
 AudioSource = Annotated[str, AfterValidator(check_audio_source)]
 Seconds = Annotated[float, BeforeValidator(parse_timestamp), Field(ge=0)]
-Instant = Annotated[datetime, BeforeValidator(require_offset)]
-LocalTime = Annotated[datetime | date, BeforeValidator(local_time)]
-LocalDateTime = Annotated[datetime, BeforeValidator(local_time)]
+Instant = Annotated[datetime, BeforeValidator(require_offset), AfterValidator(check_year)]
+LocalTime = Annotated[datetime | date, BeforeValidator(local_time), AfterValidator(check_year)]
+LocalDateTime = Annotated[datetime, BeforeValidator(local_time), AfterValidator(check_year)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), Field(gt=timedelta(0))]
 TimeZone = Annotated[str, AfterValidator(check_timezone)]

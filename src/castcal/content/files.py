@@ -14,6 +14,8 @@ import tomli
 from castcal.content.fields import NOT_XML
 from castcal.content.problems import Collector
 
+OUTSIDE = "is a symlink to a place outside the project folder; copy it in instead"
+
 
 @dataclass(frozen=True)
 class Source:
@@ -34,6 +36,11 @@ def read_file(path: Path) -> Source:
 
 
 def read_toml(path: Path, found: Collector) -> tuple[Source, dict[str, Any]] | None:
+    """The TOML file's data (a UTF-8 byte-order mark is allowed), or None with the problem
+    collected."""
+    if path.is_symlink() and not path.resolve().is_relative_to(found.root.resolve()):
+        found.add(path, "-", OUTSIDE)
+        return None
     try:
         source = read_file(path)
     except FileNotFoundError:
@@ -43,9 +50,14 @@ def read_toml(path: Path, found: Collector) -> tuple[Source, dict[str, Any]] | N
         found.add(path, "-", f"cannot read the file: {exc.strerror}")
         return None
     try:
-        return source, tomli.loads(source.data.decode("utf-8"))  # tomllib's parser, compiled
+        text = source.data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        found.add(path, "-", f"not UTF-8 text (byte {exc.start + 1})")
+        found.add(path, "-", not_utf8(source.data, exc))
+        return None
+    try:
+        return source, tomli.loads(text)  # tomllib's parser, compiled
+    except RecursionError:
+        found.add(path, "-", "invalid TOML: arrays or inline tables nested too deeply")
     except tomli.TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         message = re.sub(r"\s*\(at line.*\)$", "", str(exc))
@@ -54,6 +66,16 @@ def read_toml(path: Path, found: Collector) -> tuple[Source, dict[str, Any]] | N
         else:
             found.add(path, "-", f"invalid TOML: {message}")
     return None
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """Where a file stops being UTF-8, and what it looks like instead."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:200].count(0) > 10:
+        kind = "it looks like UTF-16"
+    else:
+        kind = "often Latin-1 or Windows-1252"
+    line = data.count(b"\n", 0, exc.start) + 1
+    return f"not UTF-8 text: line {line}, byte {exc.start + 1} ({kind}); save the file as UTF-8"
 
 
 def read_text(path: Path, field: str, named_in: Path, found: Collector) -> Source | None:
@@ -69,7 +91,7 @@ def read_text(path: Path, field: str, named_in: Path, found: Collector) -> Sourc
         found.add(path, field, f"cannot read the file: {exc.strerror}")
         return None
     except UnicodeDecodeError as exc:
-        found.add(path, field, f"not UTF-8 text (byte {exc.start + 1})")
+        found.add(path, field, not_utf8(source.data, exc))
         return None
     bad = NOT_XML.search(text)
     if bad:
@@ -94,8 +116,17 @@ def inside(folder: Path, name: str) -> Path | None:
     return target
 
 
-def listing(folder: Path) -> list[Path]:
-    """The entries of a folder but hidden ones, sorted by name."""
+def listing(folder: Path, found: Collector) -> list[Path]:
+    """The entries of a folder but hidden ones, sorted by name. An entry that is a symlink
+    to something outside the project is reported and left out: what is published comes
+    from the project, not from wherever a link points."""
     with os.scandir(folder) as entries:
-        names = sorted(e.name for e in entries if not e.name.startswith("."))
-    return [folder / name for name in names]
+        found_entries = sorted((e.name, e.is_symlink()) for e in entries if e.name[0] != ".")
+    paths = []
+    for name, link in found_entries:
+        path = folder / name
+        if link and not path.resolve().is_relative_to(found.root.resolve()):
+            found.add(path, "-", OUTSIDE)
+        else:
+            paths.append(path)
+    return paths

@@ -9,13 +9,15 @@ lists every problem found in both.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from castcal.content import cover, episodes, meetings
-from castcal.content.config import Config
+from castcal.content import basis, cover, episodes, meetings
+from castcal.content.basis import Basis
+from castcal.content.config import Calendar, Config
 from castcal.content.cover import Artwork
 from castcal.content.episodes import Draft, Probed, Stamp
 from castcal.content.files import Source, inside, listing, read_file, read_toml
@@ -55,6 +57,7 @@ class Reading:
 
     root: Path
     config: Config | None
+    basis: Basis  # what the checks use of config.toml, even of one with problems
     config_source: Source | None
     cover: Cover | None
     artwork: tuple[int, int, Artwork] | None  # the check the cover got, as Known's
@@ -102,16 +105,27 @@ def read(
     known: Known,
     found: Collector,
     each: Each = one_by_one,
+    *,
+    config_path: Path | None = None,
 ) -> Reading:
     """The cover and the episodes but the audio of new ones (the meetings come from
-    ``read_events``); ``config_read`` is what read_config gave (None: config.toml has
-    problems, and only what does not need it is checked)."""
+    ``read_events``); ``config_read`` is what read_config gave from ``config_path``
+    (default: config.toml in ``root``). None: config.toml has problems, and what does not
+    depend on a part with problems is checked all the same (basis.py)."""
     config = config_read[0] if config_read else None
-    art = _cover(root, config, found, known.artwork) if config else None
-    drafts, reused = _episodes(root, config, found, known, each)
+    parts = basis.of(config) if config else basis.salvage(config_path or root / "config.toml")
+    art = _cover(root, parts.image, found, known.artwork) if parts.image is not None else None
+    drafts, reused = _episodes(root, config, parts, found, known, each)
+    if drafts and basis.SEGMENTS in parts.broken:
+        found.add(
+            root / "config.toml",
+            basis.SEGMENTS,
+            "the episodes' segment kinds are not checked until [podcast.segments] is fixed",
+        )
     return Reading(
         root=root,
         config=config,
+        basis=parts,
         config_source=config_read[1] if config_read else None,
         cover=art[0] if art else None,
         artwork=art[1] if art else None,
@@ -126,14 +140,14 @@ def read(
 def read_events(reading: Reading, known: Known, each: Each = one_by_one) -> None:
     """The meetings, into ``reading``."""
     found = reading.found
-    events = _events(reading.root, reading.config, found, known, each)
+    events = _events(reading.root, reading.config, reading.basis, found, known, each)
     reading.events, reading.new_events = events
 
 
 def _cover(
-    root: Path, config: Config, found: Collector, known: tuple[int, int, Artwork] | None
+    root: Path, name: str, found: Collector, known: tuple[int, int, Artwork] | None
 ) -> tuple[Cover, tuple[int, int, Artwork]] | None:
-    toml, name = root / "config.toml", config.podcast.image
+    toml = root / "config.toml"
     path = inside(root, name)
     if path is None:
         found.add(toml, "podcast.image", f"{name!r} points outside the project folder")
@@ -158,14 +172,14 @@ def _cover(
 
 
 def _episodes(
-    root: Path, config: Config | None, found: Collector, known: Known, each: Each
+    root: Path, config: Config | None, parts: Basis, found: Collector, known: Known, each: Each
 ) -> tuple[list[Draft], list[Episode]]:
     folder = root / "episodes"
     if not folder.is_dir():
         found.add(folder, "-", "the episodes/ folder is missing")
         return [], []
     todo, reused = [], []
-    for path in listing(folder):
+    for path in listing(folder, found):
         if not path.is_dir():
             continue
         hit = known.episodes.get(path.name)
@@ -173,7 +187,7 @@ def _episodes(
             reused.append(hit[0])
             found.warnings.extend(hit[1])
         else:
-            todo.append((root, path, config))
+            todo.append((root, path, parts.kinds))
     drafts = []
     for draft, problems in each(read_episode, todo):
         found.problems += problems
@@ -182,22 +196,25 @@ def _episodes(
     return drafts, reused
 
 
-def read_episode(task: tuple[Path, Path, Config | None]) -> tuple[Draft | None, list[Problem]]:
-    """One episode folder read (by a helper of the build, or the build itself)."""
-    root, path, config = task
+def read_episode(
+    task: tuple[Path, Path, tuple[str, ...] | None],
+) -> tuple[Draft | None, list[Problem]]:
+    """One episode folder read (by a helper of the build, or the build itself), given
+    the segment kinds declared in config.toml (None: not known)."""
+    root, path, kinds = task
     found = Collector(root)
-    return episodes.read(path, config, found), found.problems
+    return episodes.read(path, kinds, found), found.problems
 
 
 def _events(
-    root: Path, config: Config | None, found: Collector, known: Known, each: Each
+    root: Path, config: Config | None, parts: Basis, found: Collector, known: Known, each: Each
 ) -> tuple[list[Event], list[tuple[Event, Source]]]:
     folder = root / "events"
     if not folder.is_dir():
         return [], []
-    paths = listing(folder)
-    if paths and config is not None and config.calendar is None:
-        found.add(root / "config.toml", "calendar", "required, because events/ holds meetings")
+    paths = listing(folder, found)
+    if paths:
+        _need_calendar(root / "config.toml", parts, found)
     events, todo = [], []
     for path in paths:
         if path.suffix != ".toml" or not path.is_file():
@@ -207,7 +224,7 @@ def _events(
         if hit is not None and config is not None and config.calendar is not None:
             events.append(hit)
         else:
-            todo.append((root, path, config))
+            todo.append((root, path, parts.calendar, parts.base_url))
     new = []
     for meeting, problems in each(read_event, todo):
         found.problems += problems
@@ -221,13 +238,27 @@ def _events(
     return events, new
 
 
+def _need_calendar(toml: Path, parts: Basis, found: Collector) -> None:
+    """events/ holds meetings: their times depend on [calendar] in config.toml."""
+    if basis.CALENDAR in parts.broken:
+        found.add(
+            toml,
+            basis.CALENDAR,
+            "the meetings in events/ are checked as files only until [calendar] is fixed: "
+            "their times depend on it",
+        )
+    elif parts.parsed and parts.calendar is None:
+        found.add(toml, basis.CALENDAR, "required, because events/ holds meetings")
+
+
 def read_event(
-    task: tuple[Path, Path, Config | None],
+    task: tuple[Path, Path, Calendar | None, str],
 ) -> tuple[tuple[Event, Source] | None, list[Problem]]:
-    """One meeting's file read (by a helper of the build, or the build itself)."""
-    root, path, config = task
+    """One meeting's file read (by a helper of the build, or the build itself), given
+    [calendar] and the site's base_url from config.toml (None and "": not known)."""
+    root, path, calendar, base_url = task
     found = Collector(root)
-    return meetings.read(path, config, found), found.problems
+    return meetings.read(path, calendar, base_url, found), found.problems
 
 
 def complete(reading: Reading, probed: Mapping[str, Mapping[str, Probed]]) -> Loaded:
@@ -235,12 +266,14 @@ def complete(reading: Reading, probed: Mapping[str, Mapping[str, Probed]]) -> Lo
     by folder name, then by source as episode.toml names it); ContentError listing every
     problem found while reading and now."""
     found, config, root = reading.found, reading.config, reading.root
+    # Without the podcast's GUID (config.toml has problems there), episodes' GUIDs are
+    # derived from a stand-in: one per folder all the same, only to check for clashes.
+    podcast_guid = reading.basis.podcast_guid or uuid.UUID(int=0)
     new: list[tuple[Episode, list[Stamp], list[Problem]]] = []
-    for draft in reading.drafts if config is not None else []:
-        assert config is not None
+    for draft in reading.drafts:
         warned = len(found.warnings)
         mine = probed.get(draft.id, {})
-        episode = episodes.complete(draft, config, mine, found)
+        episode = episodes.complete(draft, podcast_guid, mine, found)
         if episode is not None:
             new.append((episode, episodes.stamps(draft, mine, root), found.warnings[warned:]))
     # In publishing order, so a clash is reported on the newer episode, the one that took

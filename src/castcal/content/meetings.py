@@ -6,13 +6,14 @@ autumn fall-back hour) is an error, never a silent shift of an hour.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from castcal.content.config import Calendar, Config
+from castcal.content.config import Calendar
 from castcal.content.fields import SLUG
 from castcal.content.files import Source, read_toml
 from castcal.content.identity import event_uid
@@ -39,28 +40,66 @@ def localize(naive: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     return first
 
 
-def _resolve(value: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+def _resolve(value: datetime, zone: zoneinfo.ZoneInfo, field: str) -> datetime:
     if value.tzinfo is not None:
-        return value.astimezone(zone)
+        return _with_offset(value, zone, field)
     return localize(value, zone)
 
 
-def read(path: Path, config: Config | None, found: Collector) -> tuple[Event, Source] | None:
-    """The meeting in ``path``, and its file as read."""
+def _with_offset(value: datetime, zone: zoneinfo.ZoneInfo, field: str) -> datetime:
+    """``value`` in ``zone`` if its UTC offset is the zone's at that local time; else
+    ValueError saying what it would mean. The calendars publish local times, so a time in
+    the hour the clocks go back is refused with an offset too (as ``localize`` says)."""
+    naive = value.replace(tzinfo=None)
+    offsets = {naive.replace(tzinfo=zone, fold=fold).utcoffset() for fold in (0, 1)}
+    moment = value.astimezone(zone)
+    if value.utcoffset() in offsets and moment.replace(tzinfo=None) == naive:
+        return localize(naive, zone)
+    local = moment.replace(tzinfo=None)
+    meant = f"{local:%H:%M}" if local.date() == naive.date() else f"{local:%Y-%m-%d %H:%M}"
+    ways = [f"{field} = {_written(moment)}"]
+    with contextlib.suppress(ValueError):  # unless it is skipped or repeated that day
+        ways.append(_written(localize(naive, zone), offset=True))
+    raise ValueError(
+        f"{_written(value, offset=True)} is {meant} in {zone.key}, where the offset then is "
+        f"{_offset(moment)}; write {' or '.join(ways)}"
+    )
+
+
+def _written(moment: datetime, *, offset: bool = False) -> str:
+    """A time as TOML writes it: local (when it happens once that day) or with its offset."""
+    text = moment.replace(tzinfo=None).isoformat()
+    if offset or moment.tzinfo is None:
+        return text + (_offset(moment) if offset else "")
+    other = moment.replace(fold=1 - moment.fold)
+    return text if other.utcoffset() == moment.utcoffset() else text + _offset(moment)
+
+
+def _offset(moment: datetime) -> str:
+    minutes = int((moment.utcoffset() or timedelta()).total_seconds()) // 60
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{'-' if minutes < 0 else '+'}{hours:02d}:{rest:02d}"
+
+
+def read(
+    path: Path, calendar: Calendar | None, base_url: str, found: Collector
+) -> tuple[Event, Source] | None:
+    """The meeting in ``path``, and its file as read; with no ``calendar`` (config.toml
+    has problems there), only the file itself is checked. ``base_url`` names the host of
+    derived UIDs ("" when config.toml has problems there)."""
     if not SLUG.match(path.stem):
         found.add(path, "file name", "must be lower-case a-z, 0-9 and '-' (it becomes the UID)")
         return None
     read = read_toml(path, found)
     meta = validate(EventMeta, read[1], path, found) if read is not None else None
-    if read is None or meta is None or config is None or config.calendar is None:
+    if read is None or meta is None or calendar is None:
         return None
-    calendar = config.calendar
     zone = zoneinfo.ZoneInfo(calendar.timezone)
     start = meta.start
     if not isinstance(start, datetime):
         start = datetime.combine(start, calendar.default_start)
     try:
-        start = _resolve(start, zone)
+        start = _resolve(start, zone, "start")
     except ValueError as exc:
         found.add(path, "start", str(exc))
         return None
@@ -72,7 +111,7 @@ def read(path: Path, config: Config | None, found: Collector) -> tuple[Event, So
     event = Event(
         id=path.stem,
         meta=meta,
-        uid=meta.uid or event_uid(path.stem, config.site.base_url),
+        uid=meta.uid or event_uid(path.stem, base_url),
         zone=calendar.timezone,
         start=start,
         end=end,
@@ -97,9 +136,13 @@ def _end(
     found: Collector,
 ) -> datetime | None:
     if meta.end is None:
-        return (start.astimezone(UTC) + calendar.default_duration).astimezone(zone)
+        try:
+            return (start.astimezone(UTC) + calendar.default_duration).astimezone(zone)
+        except OverflowError:
+            found.add(path, "end", "start + the calendar's default_duration is past year 9999")
+            return None
     try:
-        end = _resolve(meta.end, zone)
+        end = _resolve(meta.end, zone, "end")
     except ValueError as exc:
         found.add(path, "end", str(exc))
         return None
