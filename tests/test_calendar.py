@@ -18,6 +18,7 @@ import recurring_ical_events
 from ical.calendar_stream import IcsCalendarStream
 
 from tests.conftest import Run, need_program, snapshot
+from tests.test_calendar_parts import calendar_properties
 
 OSLO = ZoneInfo("Europe/Oslo")
 SERIES = "frokost.ics"
@@ -164,7 +165,9 @@ def test_calendar_properties(project: Path, castcal: Callable[..., Run]) -> None
     feeds = build(project, castcal)
     series: Any = icalendar.Calendar.from_ical((feeds / SERIES).read_bytes())
     assert series["NAME"] == series["X-WR-CALNAME"] == "Endring til frokost"
-    assert series["DESCRIPTION"] == series["X-WR-CALDESC"]
+    written = calendar_properties((feeds / SERIES).read_bytes())
+    assert written["X-WR-CALDESC"] == written["DESCRIPTION"]  # both TEXT, both escaped
+    assert "erfaringer\\, metoder" in written["X-WR-CALDESC"]
     assert series["X-WR-TIMEZONE"] == "Europe/Oslo"
     assert "REFRESH-INTERVAL;VALUE=DURATION:PT12H" in (feeds / SERIES).read_text()
     assert "X-PUBLISHED-TTL:PT12H" in (feeds / SERIES).read_text()

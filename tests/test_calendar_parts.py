@@ -1,24 +1,31 @@
 """Calendars put together from parts (each meeting's VEVENT on its own, so a build reuses
 the unchanged ones, and written by castcal as icalendar writes it, at a third of its cost)
 are what icalendar renders of the whole calendar, byte for byte, for any text; where
-icalendar alters text (a backslash and N), castcal keeps it; and icalendar and ical read
-back exactly what the editor wrote."""
+icalendar alters text (a backslash and N), castcal keeps it; and icalendar, ical and
+calcurse read back exactly what the editor wrote, the calendar's name and description too."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import tomli_w
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
 from castcal.content.models import Event, Project
-from castcal.render import ics, norwegian, vevent
+from castcal.render import ics, norwegian, paths, vevent
 from castcal.render.facts import Revision
-from tests.conftest import copy_sample
+from tests.conftest import copy_sample, need_program, run_cli
 from tests.rendering import load
 
 REVISION = Revision(
@@ -152,3 +159,101 @@ def test_times_in_any_zone_as_icalendar_writes_them(project: Project, zone: str)
         update={"start": event.start.astimezone(tz), "end": event.end.astimezone(tz)}
     )
     assert vevent.vevent(project, moved, REVISION) == bytes(by_icalendar(project, moved).to_ical())
+
+
+def calendar_properties(data: bytes) -> dict[str, str]:
+    """A calendar's own properties as written (those before its first component),
+    unfolded, by name: to compare how two properties are escaped."""
+    head = data.decode("utf-8").replace("\r\n ", "").split("\r\nBEGIN:V")[0]
+    return dict(line.split(":", 1) for line in head.split("\r\n")[1:] if ":" in line)
+
+
+NAME = "Frokost; kaffe, te \\ og C:\\Nye filer"
+DESCRIPTION = "Linje én; med komma, og \\ skråstrek\nlinje to\r\nlinje tre\rC:\\Nye filer"
+TITLE = "Endring; i praksis, \\ del 2"
+TEXT_EVENT = "2027-03-10-tekst"
+
+
+def with_text_everywhere(project: Path) -> None:
+    """The calendar's name and description, and a meeting's title, location and
+    description, with what TEXT escapes (RFC 5545 3.3.11): ; , \\ and line breaks."""
+    config = project / "config.toml"
+    data = tomllib.loads(config.read_text("utf-8"))
+    data["calendar"].update(name=NAME, description=DESCRIPTION)
+    config.write_text(tomli_w.dumps(data), "utf-8")
+    meeting = {
+        "title": TITLE,
+        "start": datetime(2027, 3, 10, 8, 0),
+        "location": NAME,
+        "description": DESCRIPTION,
+    }
+    (project / "events" / f"{TEXT_EVENT}.toml").write_text(tomli_w.dumps(meeting), "utf-8")
+
+
+def built_with_text(folder: Path) -> Path:
+    """The sample project, ``with_text_everywhere``, built: its feeds/ folder."""
+    root = copy_sample(folder / "project")
+    with_text_everywhere(root)
+    result = run_cli("build", "--config", root / "config.toml")
+    assert result.exit_code == 0, result.stderr
+    return root / "feeds"
+
+
+def vevent_of(path: Path, uid: str) -> icalendar.Event:
+    (found,) = [e for e in icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+                if str(e["UID"]) == uid]  # fmt: skip
+    assert isinstance(found, icalendar.Event)
+    return found
+
+
+def test_text_with_separators_and_line_breaks_reads_back(tmp_path: Path) -> None:
+    """Every TEXT property castcal writes reads back as written (each kind of line break
+    as a line break), by icalendar and ical; X-WR-CALNAME and X-WR-CALDESC are escaped
+    as NAME and DESCRIPTION are."""
+    feeds = built_with_text(tmp_path)
+    same = DESCRIPTION.replace("\r\n", "\n").replace("\r", "\n")
+    series: Any = icalendar.Calendar.from_ical((feeds / paths.CALENDAR).read_bytes())
+    strict = IcsCalendarStream.calendar_from_ics((feeds / paths.CALENDAR).read_text("utf-8"))
+    assert (strict.name, strict.description) == ([NAME], [same])
+    assert str(series["DESCRIPTION"]) == same
+    written = calendar_properties((feeds / paths.CALENDAR).read_bytes())
+    assert written["X-WR-CALNAME"] == written["NAME"]
+    assert written["X-WR-CALDESC"] == written["DESCRIPTION"]
+    uid = f"{TEXT_EVENT}@www.example.org"
+    for path in (feeds / paths.CALENDAR, feeds / "events" / f"{TEXT_EVENT}.ics"):
+        event = vevent_of(path, uid)
+        (other,) = [
+            e
+            for e in IcsCalendarStream.calendar_from_ics(path.read_text("utf-8")).events
+            if e.uid == uid
+        ]
+        assert str(event["SUMMARY"]) == other.summary == TITLE
+        assert str(event["LOCATION"]) == other.location == NAME
+        assert str(event["DESCRIPTION"]).startswith(same)
+        assert (other.description or "").startswith(same)
+    (alarm,) = vevent_of(feeds / "events" / f"{TEXT_EVENT}.ics", uid).walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == TITLE
+
+
+def test_calcurse_reads_the_text_as_written(tmp_path: Path) -> None:
+    calcurse = need_program("calcurse")
+    feeds = built_with_text(tmp_path)
+    env = {**os.environ, "TZ": "Europe/Oslo", "HOME": str(tmp_path)}
+    for path in (feeds / paths.CALENDAR, feeds / "events" / f"{TEXT_EVENT}.ics"):
+        data_dir = tmp_path / f"calcurse-{path.stem}"
+        data_dir.mkdir()
+        imported = subprocess.run(
+            [calcurse, "-D", str(data_dir), "-i", str(path)],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+        assert re.search(r"\b0 skipped\b", imported.stdout), imported.stdout
+        listed = subprocess.run(
+            [calcurse, "-D", str(data_dir), "-Q", "--from", "03/10/2027", "--days", "1",
+             "--format-apt", "%(start:%H:%M)|%m|%n\\n"],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+        (line,) = [line for line in listed.stdout.splitlines() if "|" in line]
+        start, summary, note = line.split("|")
+        assert (start, summary) == ("08:00", TITLE)
+        description = (data_dir / "notes" / note).read_text("utf-8")
+        assert description.startswith(DESCRIPTION.replace("\r\n", "\n").replace("\r", "\n"))

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import email.utils
 import json
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import feedparser
+import html5lib
 import podcastparser
 import pytest
+import tomli_w
 from lxml import etree
 
+from castcal.content.fields import NOTES_LIMIT
 from castcal.content.vocab import APPLE_CATEGORIES
 from tests.conftest import FEED_URL, Run
+from tests.rendering import load, main_feed
+from tests.test_invalid import grow
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -198,3 +205,72 @@ def test_published_files_are_readable_by_a_web_server(feeds: Path) -> None:
     for path in feeds.rglob("*"):
         if path.is_file() and not path.name.startswith("."):
             assert path.stat().st_mode & 0o004, path
+
+
+MARKUP = '<img src=x onerror=alert(1)> <b>fet</b> & "sitat" &amp; <script>alert(1)</script>'
+
+
+def set_text(path: Path, dotted: str, value: str) -> None:
+    """One text field of a TOML file set (``podcast.description``)."""
+    data = tomllib.loads(path.read_text("utf-8"))
+    *parents, last = dotted.split(".")
+    table: Any = data
+    for key in parents:
+        table = table[key]
+    table[last] = value
+    path.write_text(tomli_w.dumps(data), "utf-8")
+
+
+def shown(description: str) -> str:
+    """What an app that reads a description as HTML shows: its text; it has no element."""
+    fragment = html5lib.parseFragment(description)
+    assert len(fragment) == 0, description
+    return fragment.text or ""
+
+
+def test_plain_text_with_markup_is_shown_as_text(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """Apps read an RSS description as HTML: what an editor writes as plain text (a summary,
+    the show's and the segments' descriptions) is shown as written, never run as markup."""
+    config = project / "config.toml"
+    for field in ("podcast.description", "podcast.segments.endringsnemda.description"):
+        set_text(config, field, f"{field}: {MARKUP}")
+    set_text(project / "episodes/hva-er-endringsledelse/episode.toml", "summary", MARKUP)
+    assert castcal("build", "--config", config).exit_code == 0
+    feeds = project / "feeds"
+    for name, about in (
+        ("podcast.xml", "podcast.description"),
+        ("endringsnemda.xml", "podcast.segments.endringsnemda.description"),
+    ):
+        data = (feeds / name).read_bytes()
+        assert b"&amp;lt;img" in data and b"&lt;img" not in data  # escaped twice: XML, HTML
+        channel = etree.fromstring(data).find("channel")
+        assert channel is not None
+        assert shown(channel.findtext("description") or "") == f"{about}: {MARKUP}"
+        items = [
+            i
+            for i in channel.iter("item")
+            if i.findtext("link", "").endswith("#hva-er-endringsledelse")
+        ]
+        assert items and all(shown(i.findtext("description") or "") == MARKUP for i in items)
+        parsed = feedparser.parse(data)
+        assert not parsed.bozo, parsed.get("bozo_exception")
+        assert shown(parsed.feed.subtitle) == f"{about}: {MARKUP}"
+        summaries = [
+            e.summary for e in parsed.entries if e.link.endswith("#hva-er-endringsledelse")
+        ]
+        assert summaries and all(shown(s) == MARKUP for s in summaries)
+    notes = feedparser.parse(feeds / "podcast.xml").entries[-1].content[0].value
+    assert "<p>" in notes  # the show notes stay HTML
+
+
+def test_show_notes_of_one_megabyte_are_published(project: Path) -> None:
+    """The most castcal takes (1,000,000 bytes; one byte more is refused, see
+    tests/data/invalid/notes-too-large) is one text node libxml2 reads."""
+    grow(project / "episodes/hva-er-endringsledelse/notes.md", NOTES_LIMIT)
+    root = etree.fromstring(main_feed(load(project / "config.toml")))
+    (item,) = [
+        i for i in root.iter("item") if i.findtext("link", "").endswith("#hva-er-endringsledelse")
+    ]
+    assert len(item.findtext(f"{{{NS['content']}}}encoded") or "") > NOTES_LIMIT

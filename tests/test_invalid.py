@@ -22,6 +22,8 @@ def apply_case(case: Path, project: Path) -> dict[str, object]:
         (project / name).unlink()
     if (case / "files").is_dir():
         shutil.copytree(case / "files", project, dirs_exist_ok=True)
+    for name, size in expect.get("grow", {}).items():  # big files, made here, not committed
+        grow(project / name, size)
     (project.parent / "outside.md").write_text("Utenfor prosjektet.\n")
     shutil.copy(
         project / "episodes/hva-er-endringsledelse/audio.mp3", project.parent / "outside.mp3"
@@ -29,6 +31,13 @@ def apply_case(case: Path, project: Path) -> dict[str, object]:
     for link, target in expect.get("symlinks", {}).items():
         (project / link).symlink_to(target)
     return expect
+
+
+def grow(path: Path, size: int) -> None:
+    """``path`` made ``size`` bytes long with sentences of ASCII text added at its end."""
+    data = path.read_bytes()
+    filler = b"Mer tekst om endringsledelse. " * (size // 30 + 1)
+    path.write_bytes(data + filler[: size - len(data)])
 
 
 def test_corpus_is_large_enough() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from castcal import __version__
 
 PATH = Path(".castcal-cache") / "castcal.sqlite3"
-SCHEMA = "3"  # of the tables and of what the values hold: a change empties the database
+SCHEMA = "4"  # of the tables and of what the values hold: a change empties the database
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS facts (kind TEXT, key TEXT, size INTEGER, mtime INTEGER,"

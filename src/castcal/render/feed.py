@@ -7,6 +7,7 @@ by ``Entry.key``, so the build can reuse the items it rendered before.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -73,6 +74,14 @@ def main_feed(project: Project, lengths: Mapping[str, int]) -> Feed:
     return Feed(paths.FEED, show.title, show.description, str(show.guid), tuple(entries))
 
 
+def as_html(text: str) -> str:
+    """Plain text as the HTML that shows it: podcast apps read an RSS ``<description>`` as
+    HTML, so a ``<b>`` or an ``&amp;`` an editor writes is shown, not interpreted. Each
+    kind of line break becomes a line feed, as an HTML parser reads it."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    return html.escape(lines, quote=False)
+
+
 def assemble(channel: bytes, items: Iterable[bytes]) -> list[bytes]:
     """The feed, in pieces (``xml.assemble``): its channel, as ``channel`` renders it,
     with the items, as ``items`` renders them, in the feed's order."""
@@ -87,7 +96,7 @@ def channel(project: Project, feed: Feed) -> bytes:
     site_url = show.link or project.base_url
     cover_url = paths.url(project, paths.cover(project))
     fg.title(feed.title)
-    fg.description(feed.description)
+    fg.description(as_html(feed.description))
     fg.language(show.language)
     # feedgen puts the *last* link into <link>: the feed's own URL first, the site last.
     fg.link(href=feed_url, rel="self", type="application/rss+xml")
@@ -169,7 +178,7 @@ def _item(project: Project, fe: Any, entry: Entry, notes_html: str | None) -> No
     fe.guid(entry.guid, permalink=False)
     fe.title(entry.title)
     fe.link(href=f"{project.base_url}#{episode.id}")  # the episode on the show page
-    fe.description(meta.summary)
+    fe.description(as_html(meta.summary))
     if notes_html is not None:
         fe.content(notes_html, type="CDATA")
     fe.enclosure(entry.url, str(entry.length), entry.mime)

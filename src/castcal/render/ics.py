@@ -20,6 +20,7 @@ from castcal.render import vevent as vevent_writer
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Component
+    from icalendar.prop import vInline
 
 PRODID = "-//castcal//castcal//NB"
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -35,8 +36,13 @@ def series(project: Project, vevents: Iterable[bytes]) -> bytes:
     config = project.config.calendar
     assert config is not None
     cal = _calendar(config.timezone, _years(project.events))
-    cal.calendar_name = config.name
-    cal.description = config.description
+    for name, text in (
+        ("description", config.description),
+        ("x-wr-caldesc", config.description),
+        ("name", config.name),
+        ("x-wr-calname", config.name),
+    ):
+        cal.add(name, _text(text))
     cal.add("x-wr-timezone", config.timezone)
     cal.add("refresh-interval", config.refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(config.refresh))
@@ -86,6 +92,15 @@ def vtimezone(tzid: str, years: range) -> Component:
         observance.add("tzoffsetto", rule.offset_to)
         timezone.add_component(observance)
     return timezone
+
+
+def _text(value: str) -> vInline:
+    """A TEXT value escaped as the meetings' text is (vevent.py), for properties
+    icalendar would write unescaped (NAME, X-WR-CALNAME, X-WR-CALDESC: it knows them
+    as no type) or escape otherwise (a backslash followed by N)."""
+    from icalendar.prop import vInline
+
+    return vInline(vevent_writer.escape_text(value))
 
 
 def _calendar(tzid: str, years: range | None) -> Calendar:

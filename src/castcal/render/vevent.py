@@ -40,16 +40,16 @@ def vevent(project: Project, event: Event, revision: Revision) -> bytes:
     url = event.meta.url or event.meta.registration or calendar.url or project.base_url
     lines = [
         "BEGIN:VEVENT",
-        f"SUMMARY:{_text(norwegian.summary(event))}",
+        f"SUMMARY:{escape_text(norwegian.summary(event))}",
         _local("DTSTART", event.start),
         _local("DTEND", event.end),
         f"DTSTAMP:{_utc(revision.last_modified)}",
-        f"UID:{_text(event.uid)}",
+        f"UID:{escape_text(event.uid)}",
         f"SEQUENCE:{int(revision.sequence)}",
         f"CREATED:{_utc(revision.created)}",
-        f"DESCRIPTION:{_text(norwegian.details(event))}",
+        f"DESCRIPTION:{escape_text(norwegian.details(event))}",
         f"LAST-MODIFIED:{_utc(revision.last_modified)}",
-        f"LOCATION:{_text(event.location)}",
+        f"LOCATION:{escape_text(event.location)}",
         f"STATUS:{_STATUS[event.meta.status]}",
         f"TRANSP:{'TRANSPARENT' if event.cancelled else 'OPAQUE'}",
         f"URL:{url}",
@@ -63,7 +63,7 @@ def alarm(event: Event, before: timedelta) -> bytes:
     lines = [
         "BEGIN:VALARM",
         "ACTION:DISPLAY",
-        f"DESCRIPTION:{_text(event.meta.title)}",
+        f"DESCRIPTION:{escape_text(event.meta.title)}",
         f"TRIGGER:{_duration(-before)}",
         "END:VALARM",
     ]
@@ -74,7 +74,7 @@ def _joined(lines: list[str]) -> bytes:
     return "".join(_fold(line) + "\r\n" for line in lines).encode("utf-8")
 
 
-def _text(value: str) -> str:
+def escape_text(value: str) -> str:
     """A TEXT value escaped (RFC 5545, 3.3.11): backslash, semicolon, comma, line breaks."""
     return (
         value.replace("\\", "\\\\")
