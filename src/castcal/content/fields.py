@@ -8,6 +8,7 @@ exactly as the one read from the editor's file did.
 from __future__ import annotations
 
 import functools
+import html
 import math
 import re
 import zoneinfo
@@ -19,7 +20,9 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, Field
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# Characters XML cannot carry, and the C0 and C1 controls: U+0080-U+009F are allowed in XML
+# but are text decoded with the wrong code page, which feedparser shows as Windows-1252.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 FIRST_YEAR, LAST_YEAR = 1900, 2199  # the dates castcal takes
 
@@ -52,9 +55,15 @@ def check_line(value: str) -> str:
 
 
 def check_description(value: str) -> str:
-    size = len(value.encode("utf-8"))
+    """At most Apple's 4000 bytes as the feed carries it: as HTML, each & < > an entity."""
+    size = len(html.escape(value, quote=False).encode("utf-8"))
     if size > 4000:
-        raise ValueError(f"is {size} bytes of UTF-8; Apple allows at most 4000")
+        escaped = (
+            ""
+            if "&" not in value and "<" not in value and ">" not in value
+            else (" (& < > count as the entities the feed writes)")
+        )
+        raise ValueError(f"is {size} bytes of UTF-8{escaped}; Apple allows at most 4000")
     return value
 
 
