@@ -24,6 +24,9 @@ from castcal.render.feed import Entry, Feed
 
 NAME = "manifest.json"
 T = TypeVar("T")
+# json.dumps with any option builds an encoder each call (8,000 for a manifest of 1,000
+# episodes and 1,000 meetings, a fifth of its time): one encoder, built once, instead.
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,22 +132,25 @@ def _layout(value: object, depth: int, out: bytearray) -> None:
     """JSON of ``value`` onto ``out``: an object holding objects (or records) one member
     a line, indented by ``depth``; anything else on one line. Written a line at a time,
     so the 30,000 lines of 10,000 episodes are never in memory but as the file's bytes."""
-    if isinstance(value, dict) and any(isinstance(v, dict | _Records) for v in value.values()):
-        members: Iterable[tuple[str, object]] = ((key, value[key]) for key in sorted(value))
-    elif isinstance(value, _Records):
-        members = value
+    if isinstance(value, _Records):
+        members: Iterable[tuple[str, object]] = value
+        flat = True  # a record is one line
+    elif isinstance(value, dict) and any(isinstance(v, dict | _Records) for v in value.values()):
+        members, flat = ((key, value[key]) for key in sorted(value)), False
     else:
-        out += json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        out += _JSON.encode(value).encode("utf-8")
         return
     pad = "  " * (depth + 1)
     out += b"{"
-    empty = True
+    start = "\n"
     for key, member in members:
-        start = "\n" if empty else ",\n"
-        out += f"{start}{pad}{json.dumps(key, ensure_ascii=False)}: ".encode()
-        _layout(member, depth + 1, out)
-        empty = False
-    out += b"}" if empty else ("\n" + "  " * depth + "}").encode()
+        if flat:
+            out += f"{start}{pad}{_JSON.encode(key)}: {_JSON.encode(member)}".encode()
+        else:
+            out += f"{start}{pad}{_JSON.encode(key)}: ".encode()
+            _layout(member, depth + 1, out)
+        start = ",\n"
+    out += b"}" if start == "\n" else ("\n" + "  " * depth + "}").encode()
 
 
 # Meetings share stamps (those first published together, those changed in one build):
