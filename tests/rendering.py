@@ -72,9 +72,10 @@ def _rss(project: Project, made: feed.Feed, html: Mapping[str, str]) -> bytes:
 def _calendars(project: Project) -> dict[str, bytes]:
     """The series, each meeting's own file and the Atom feed."""
     texts = [vevent.vevent(project, e, REVISION) for e in project.events]
-    files = {paths.CALENDAR: ics.series(project, texts)}
+    files = {paths.CALENDAR: ics.series(ics.opening(project, ics.series_opening(project)), texts)}
     for event, text in zip(project.events, texts, strict=True):
-        files[paths.event(event)] = ics.single(project, event, text)
+        opening = ics.opening(project, ics.opening_of(event))
+        files[paths.event(event)] = ics.single(project, opening, event, text)
     revisions = {e.uid: REVISION for e in project.events}
     document = atom.document(project, revisions)
     entries = atom.entries(project, document, atom.newest_first(project), revisions)

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import tomllib
+import zoneinfo
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ def test_a_meetings_file_is_what_icalendar_renders_whole(
     project: Project, title: str, description: str, location: str
 ) -> None:
     event = meeting(project, title, description, location)
-    single = ics.single(project, event, vevent.vevent(project, event, REVISION))
+    opening = ics.opening(project, ics.opening_of(event))
+    single = ics.single(project, opening, event, vevent.vevent(project, event, REVISION))
     if "\\N" not in title + description + location:  # which icalendar alters (vevent.py)
         assert single == whole_single(project, event)
     for line in single.split(b"\r\n"):
@@ -132,7 +134,7 @@ def test_a_meetings_file_is_what_icalendar_renders_whole(
 
 def test_the_series_from_parts_is_what_icalendar_renders_whole(project: Project) -> None:
     vevents = [vevent.vevent(project, e, REVISION) for e in project.events]
-    series = ics.series(project, vevents)
+    series = ics.series(ics.opening(project, ics.series_opening(project)), vevents)
     whole = icalendar.Calendar.from_ical(series)
     assert bytes(whole.to_ical()) == series
     assert [str(e["UID"]) for e in whole.walk("VEVENT")] == [e.uid for e in project.events]
@@ -141,7 +143,8 @@ def test_the_series_from_parts_is_what_icalendar_renders_whole(project: Project)
 @pytest.mark.parametrize("text", [*TRICKY, "Sak: C:\\Nye filer\\N"])
 def test_ical_reads_the_text_as_written(project: Project, text: str) -> None:
     event = meeting(project, text, text, text)
-    data = ics.single(project, event, vevent.vevent(project, event, REVISION))
+    opening = ics.opening(project, ics.opening_of(event))
+    data = ics.single(project, opening, event, vevent.vevent(project, event, REVISION))
     (parsed,) = IcsCalendarStream.calendar_from_ics(data.decode()).events
     same = text.replace("\r\n", "\n").replace("\r", "\n")
     assert (parsed.summary, parsed.location) == (same, same)
@@ -257,3 +260,17 @@ def test_calcurse_reads_the_text_as_written(tmp_path: Path) -> None:
         assert (start, summary) == ("08:00", TITLE)
         description = (data_dir / "notes" / note).read_text("utf-8")
         assert description.startswith(DESCRIPTION.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def test_every_zone_is_named_as_icalendar_names_it() -> None:
+    """The TZID castcal writes without asking icalendar is icalendar's, for every zone
+    (Africa/Abidjan, at +00:00 since 1970, is UTC to icalendar: Z, no TZID)."""
+    from icalendar.timezone.tzid import tzid_from_dt
+
+    zones = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+    assert len(zones) > 300
+    for key in zones:
+        moment = datetime(2027, 3, 3, 8, 0, tzinfo=ZoneInfo(key))
+        theirs = tzid_from_dt(moment)
+        expected = None if theirs == "UTC" else theirs
+        assert vevent._zone_id(moment.tzinfo, moment.tzname()) == expected, key

@@ -67,14 +67,29 @@ def _calendars(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
         keyed = list(zip(keys, project.events, strict=True))
         made = functools.partial(_vevents, inputs)
         vevents = pieces.reuse(inputs.store, paths.CALENDAR, keyed, made)
+        opening = _openings(inputs)
         for event, text, (name, print_), made_again in zip(
             project.events, vevents, singles, old, strict=True
         ):
             if made_again:
-                yield Rendered(name, print_, ics.single(project, event, text))
+                data = ics.single(project, opening[ics.opening_of(event)], event, text)
+                yield Rendered(name, print_, data)
         if stale(outputs, paths.CALENDAR, series):
-            yield Rendered(paths.CALENDAR, series, ics.series(project, vevents))
+            data = ics.series(opening[ics.series_opening(project)], vevents)
+            yield Rendered(paths.CALENDAR, series, data)
     yield from _atom(inputs, outputs)
+
+
+def _openings(inputs: Inputs) -> dict[ics.Opening, bytes]:
+    """Every calendar opening the meetings need, each kept between builds."""
+    wanted = ics.openings(inputs.project)
+    keyed = [((kind, years and (years.start, years.stop)), (kind, years)) for kind, years in wanted]
+    made = functools.partial(_render_openings, inputs)
+    return dict(zip(wanted, reuse(inputs, "calendar-openings", keyed, made), strict=True))
+
+
+def _render_openings(inputs: Inputs, wanted: list[ics.Opening]) -> list[bytes]:
+    return [ics.opening(inputs.project, which) for which in wanted]
 
 
 def _vevents(inputs: Inputs, events: list[Event]) -> list[bytes]:

@@ -8,7 +8,6 @@ thousand.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -28,14 +27,42 @@ END = b"END:VCALENDAR\r\n"
 END_VEVENT = b"END:VEVENT\r\n"
 
 
-def series(project: Project, vevents: Iterable[bytes]) -> bytes:
-    """The whole series as one subscribable calendar: no METHOD, no calendar UID, no
-    alarm; ``vevents`` are the meetings' VEVENTs in order, as ``vevent`` renders them."""
-    from icalendar import vDuration
+# The part of a calendar before its VEVENTs (its properties and VTIMEZONE): the series'
+# or a meeting's own file's, and the years its VTIMEZONE spans (None: no meetings).
+Opening = tuple[str, range | None]
+SERIES, SINGLE = "series", "single"
 
+
+def openings(project: Project) -> list[Opening]:
+    """The openings the series and every meeting's own file need: the series', and one
+    for each span of years a meeting has (a handful, whatever the number of meetings)."""
+    spans = {_years((event,)) for event in project.events}
+    singles = sorted((y for y in spans if y is not None), key=lambda y: (y.start, y.stop))
+    return [series_opening(project), *((SINGLE, years) for years in singles)]
+
+
+def series_opening(project: Project) -> Opening:
+    """The opening of the series."""
+    return SERIES, _years(project.events)
+
+
+def opening_of(event: Event) -> Opening:
+    """The opening of ``event``'s own file."""
+    return SINGLE, _years((event,))
+
+
+def opening(project: Project, which: Opening) -> bytes:
+    """An opening as icalendar writes it. Kept by the build between builds, so a build
+    that renders one VEVENT again needs no icalendar (its import alone is ~30 ms)."""
     config = project.config.calendar
     assert config is not None
-    cal = _calendar(config.timezone, _years(project.events))
+    kind, years = which
+    cal = _calendar(config.timezone, years)
+    if kind == SINGLE:
+        cal.add("method", "PUBLISH")
+        return _opening(cal)
+    from icalendar import vDuration
+
     for name, text in (
         ("description", config.description),
         ("x-wr-caldesc", config.description),
@@ -46,18 +73,25 @@ def series(project: Project, vevents: Iterable[bytes]) -> bytes:
     cal.add("x-wr-timezone", config.timezone)
     cal.add("refresh-interval", config.refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(config.refresh))
-    return _opening(cal) + b"".join(vevents) + END
+    return _opening(cal)
 
 
-def single(project: Project, event: Event, vevent: bytes) -> bytes:
+def series(opening: bytes, vevents: Iterable[bytes]) -> bytes:
+    """The whole series as one subscribable calendar: no METHOD, no calendar UID, no
+    alarm; ``opening`` is the series' (see ``opening``), ``vevents`` the meetings'
+    VEVENTs in order, as ``vevent`` renders them."""
+    return opening + b"".join(vevents) + END
+
+
+def single(project: Project, opening: bytes, event: Event, vevent: bytes) -> bytes:
     """One meeting to add to a calendar: METHOD:PUBLISH, the series' UID, and one alarm
-    when the calendar sets one (never for a cancelled meeting)."""
+    when the calendar sets one (never for a cancelled meeting); ``opening`` is that of
+    ``opening_of(event)``."""
     config = project.config.calendar
     assert config is not None
     if config.alarm is not None and not event.cancelled:
         vevent = _with_alarm(vevent, event, config.alarm)
-    years = _years((event,))
-    return _single_opening(config.timezone, years) + vevent + END
+    return opening + vevent + END
 
 
 def _with_alarm(vevent: bytes, event: Event, before: timedelta) -> bytes:
@@ -126,10 +160,3 @@ def _opening(cal: Calendar) -> bytes:
 def _years(events: Iterable[Event]) -> range | None:
     starts, ends = [e.start.year for e in events], [e.end.year for e in events]
     return range(min(starts), max(ends) + 1) if starts else None
-
-
-@functools.lru_cache(maxsize=64)
-def _single_opening(tzid: str, years: range | None) -> bytes:
-    cal = _calendar(tzid, years)
-    cal.add("method", "PUBLISH")
-    return _opening(cal)

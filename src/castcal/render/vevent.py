@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from castcal.content.models import Event, Project
 from castcal.render import norwegian
@@ -119,10 +120,19 @@ def _utc(moment: datetime) -> str:
     return _clock(moment.astimezone(UTC)) + "Z"
 
 
+# icalendar names a zone by its key unless it counts it as UTC (its times then end in Z),
+# which it does for a zone at +00:00 at every one of its samples, 25 hours apart over
+# 1970-2020: a zone off +00:00 on these days is not one. Knowing so spares a build that
+# renders one VEVENT the import of icalendar (~30 ms).
+_OFF_UTC_ON = (datetime(2000, 1, 15), datetime(2000, 7, 15))
+
+
 @functools.lru_cache(maxsize=16)
 def _zone_id(zone: tzinfo | None, name: str | None) -> str | None:
     """The TZID of times in ``zone`` as icalendar gives it; None for UTC, whose times end
     in Z instead."""
+    if isinstance(zone, ZoneInfo) and zone.key and any(map(zone.utcoffset, _OFF_UTC_ON)):
+        return zone.key
     from icalendar.timezone.tzid import tzid_from_tzinfo
 
     found = tzid_from_tzinfo(zone)
