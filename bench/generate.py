@@ -61,7 +61,11 @@ def make_project(root: Path, episodes: int, meetings: int, seed: int) -> Path:
     (root / "config.toml").write_text(config("https://bench.example.org/pod/"), "utf-8")
     shutil.copy(REPO / "cover.jpg", root / "cover.jpg")
     chunks = {name: chunk(br, q, seed + i) for i, (name, br, q) in enumerate(VARIANTS)}
-    start = datetime(2017, 3, 1, 7, 0)
+    # Every episode already published at the bench's build time (SOURCE_DATE_EPOCH, in
+    # September 2026): the last on 1 September 2026, the others a week apart, or a day
+    # apart where weeks would reach back before 1990 (10,000 episodes).
+    last = datetime(2026, 9, 1, 7, 0)
+    step = timedelta(days=max(1, min(7, (last - datetime(1990, 1, 1)).days // max(episodes, 1))))
     for n in range(1, episodes + 1):
         folder = root / "episodes" / f"episode-{n:05d}"
         folder.mkdir(parents=True)
@@ -69,7 +73,7 @@ def make_project(root: Path, episodes: int, meetings: int, seed: int) -> Path:
         repeats = rng.randint(3, 12)
         (folder / "audio.mp3").write_bytes(chunks[variant] * repeats)
         nemda = max(1, int(repeats * 2 * rng.uniform(0.4, 0.7)))
-        published = start + timedelta(days=7 * n)
+        published = last - step * (episodes - n)
         notes = 'notes = "notes.md"\n' if n % 3 == 0 else ""
         if notes:
             (folder / "notes.md").write_text(
