@@ -49,7 +49,7 @@ def browser_page(project: Path) -> Iterator[tuple[Any, str, Path]]:
         page = context.new_page()
         page.goto(url)
         try:
-            yield page, url, project / "feeds"
+            yield page, url, project / ".castcal-cache/preview"  # serve's own folder
         finally:
             context.close()
             browser.close()

@@ -1,7 +1,7 @@
 """Every kind of change an editor makes, built on the output and cache of the build
 before it, gives what a build from nothing gives: the shortcuts of a warm build never skip
-work whose inputs changed. (castcal has no scheduled publication of episodes yet; when it
-does, the clock passing an episode's time belongs here beside the meeting's end.)"""
+work whose inputs changed, the clock passing a meeting's end or an episode's publication
+time included."""
 
 from __future__ import annotations
 
@@ -146,4 +146,26 @@ def test_a_warm_build_after_a_change_is_a_cold_build(
     assert after == contents(cold / "feeds")
     if change is not touch_everything:
         assert after != before
+    assert "0 files written" in build(project, castcal).stdout
+
+
+def test_the_clock_passing_an_episodes_time_is_a_cold_build(
+    project: Path, castcal: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An episode scheduled between two builds is published by the second as a build
+    from nothing publishes it; the build after writes nothing."""
+    add_episode(project, monkeypatch)
+    toml = project / "episodes/tredje-episode/episode.toml"
+    toml.write_text(toml.read_text().replace("2017-06-01T07:00", "2026-10-01T07:00"))
+    build(project, castcal)
+    published = (project / "feeds/manifest.json").read_bytes()
+    assert b"tredje-episode" not in published
+    before = contents(project / "feeds")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(LATER_EPOCH))
+    build(project, castcal)
+    cold = tmp_path / "cold"
+    cold_build(project, cold, published, castcal)
+    after = contents(project / "feeds")
+    assert after == contents(cold / "feeds")
+    assert "audio/tredje-episode.mp3" in set(after) - set(before)
     assert "0 files written" in build(project, castcal).stdout

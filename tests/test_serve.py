@@ -17,8 +17,10 @@ from tests.serving import castcal_serve, request_lines
 
 @pytest.fixture
 def served(project: Path) -> Iterator[tuple[str, Path]]:
-    with castcal_serve(project) as url:
-        yield url, project / "feeds"
+    """The server and the preview folder it serves (given here as --out: inside the
+    project, whose config.toml is what a path out of the folder would reach)."""
+    with castcal_serve(project, "--out", str(project / "preview")) as url:
+        yield url, project / "preview"
 
 
 def test_content_types(served: tuple[str, Path]) -> None:
@@ -124,8 +126,8 @@ def test_watch_rebuilds_when_content_changes(project: Path) -> None:
 def logged(project: Path, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     """The server, its folder, and the file its stderr goes to."""
     log = tmp_path / "serve.log"
-    with castcal_serve(project, log=log) as url:
-        yield url, project / "feeds", log
+    with castcal_serve(project, "--out", str(project / "preview"), log=log) as url:
+        yield url, project / "preview", log
 
 
 def test_one_log_line_per_request(logged: tuple[str, Path, Path]) -> None:

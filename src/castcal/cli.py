@@ -184,7 +184,10 @@ def build(
     if not quiet:
         click.echo(result.summary())
     if then_publish:
-        _publish(config_path, out, wait, quiet=quiet, dry_run=False, allow_removal=allow_removal)
+        _publish(
+            config_path, out, wait, quiet=quiet, dry_run=False, allow_removal=allow_removal,
+            just_built=True,
+        )  # fmt: skip
 
 
 @cli.command()
@@ -225,6 +228,7 @@ def _publish(
     quiet: bool,
     dry_run: bool,
     allow_removal: bool,
+    just_built: bool = False,
 ) -> None:
     from castcal.publish.s3 import publish as run_publish
 
@@ -235,6 +239,7 @@ def _publish(
         allow_removal=allow_removal,
         wait=wait,
         progress=_progress,
+        just_built=just_built,
     )
     if dry_run:
         for upload in result.uploads:
@@ -266,8 +271,7 @@ def check(
 ) -> None:
     """Check every content file and report every problem, as build would (the guards
     against what was published included); write nothing."""
-    from castcal.build.pipeline import Request
-    from castcal.build.pipeline import check as run_check
+    from castcal.build.pipeline import Request, foresee
 
     request = Request(
         config_path,
@@ -277,11 +281,14 @@ def check(
         guard_url=guard_url,
         network=_network(offline),
     )
-    project = run_check(request)
+    schedule, coming = foresee(request)
+    project = schedule.published
     _warn(project.warnings)
     click.echo(
         f"{config_path}: ok: {len(project.episodes)} episodes, {len(project.events)} meetings"
     )
+    for line in coming:
+        click.echo(line)
 
 
 @cli.command()
@@ -292,13 +299,15 @@ def check(
 @click.option("--watch", is_flag=True, help="Rebuild whenever the content changes.")
 @reported
 def serve(config_path: Path, out: Path | None, host: str, port: int, watch: bool) -> None:
-    """Build, then preview the output locally as a web host would serve it."""
+    """Build a preview (drafts and scheduled episodes included, marked on the page) into
+    .castcal-cache/preview/ (or --out, never feeds/), and serve it as a web host would."""
     from castcal import serve as serving
-    from castcal.build.pipeline import Request
+    from castcal.build.pipeline import PREVIEW, Request
 
-    rebuild = functools.partial(_rebuild, Request(config_path, out, network=_network(False)))
+    request = Request(config_path, out, network=_network(False), preview=True)
+    rebuild = functools.partial(_rebuild, request)
     seen = serving.content_signature(config_path.parent)  # before the build: miss no edit
-    folder = rebuild() or out or config_path.parent / "feeds"
+    folder = rebuild() or out or config_path.parent / PREVIEW
     if not folder.is_dir():
         click.echo(f"error: {folder}: nothing to serve; fix the problems above", err=True)
         sys.exit(1)
@@ -328,6 +337,55 @@ def _rebuild(request: Request) -> Path | None:
     _warn(result.project.warnings)
     click.echo(result.summary(), err=True)
     return result.out_dir
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--url", help="Where feeds/ will be served: fills in base_url and the GUID.")
+@reported
+def init(folder: Path, url: str | None) -> None:
+    """Write a new project in FOLDER: config.toml to fill in, episodes/ and events/."""
+    from castcal import scaffold
+
+    click.echo(scaffold.init(folder, url))
+
+
+@cli.command()
+@config_option
+@click.argument("kind", type=click.Choice(["episode", "meeting"]))
+@click.argument("names", nargs=-1, required=True)
+@reported
+def new(config_path: Path, kind: str, names: tuple[str, ...]) -> None:
+    """Write a draft from the project's defaults: `new episode ID` (the next number, out
+    the next weekday at 07:00) or `new meeting DATE SLUG` (the series' time and place)."""
+    from castcal import scaffold
+
+    click.echo(f"wrote {scaffold.new(config_path.parent, kind, names)}")
+
+
+@cli.command()
+@config_option
+@out_option
+@offline_option
+@guard_url_option
+@click.option("--json", "as_json", is_flag=True, help="As JSON with stable keys, for monitoring.")
+@reported
+def status(
+    config_path: Path,
+    out: Path | None,
+    offline: bool,
+    guard_url: str | None,
+    as_json: bool,
+) -> None:
+    """Say what is published and what is coming, and whether the output folder is up to
+    date with the sources: exit 0 when it is, 1 when a build is due."""
+    from castcal import status as reporting
+    from castcal.build.pipeline import Request
+
+    request = Request(config_path, out, guard_url=guard_url, network=_network(offline))
+    result = reporting.status(request)
+    click.echo(result.as_json() if as_json else "\n".join(result.lines()))
+    sys.exit(0 if result.up_to_date else 1)
 
 
 def main() -> None:

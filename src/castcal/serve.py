@@ -1,4 +1,5 @@
-"""A local preview of feeds/, served the way a good static host serves it: the right
+"""A local preview of the output (serve's own folder, drafts and scheduled episodes
+included), served the way a good static host serves it: the right
 Content-Type for each kind of file, ETag and Last-Modified with 304s, byte ranges for
 audio, HEAD, no directory listings, and never a file outside the folder. One line on
 stderr per request (method, path, status), as `mkdocs serve` prints them."""

@@ -9,6 +9,7 @@ to the build's pool, so a first build makes them on every core.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,16 @@ def start(project: Project, outputs: Outputs, transaction: Transaction, pool: Po
             tasks.append(Task(out_dir, token, site, episode, frozenset(stale)))
     work = pool.start(make_task, tasks, fewest=FEWEST, task="making audio files")
     return Making(lengths, durations, work)
+
+
+def files(project: Project) -> Iterator[tuple[str, str, bool]]:
+    """Every published audio file of ``project`` as ``start`` sees it: its name, the
+    fingerprint of what it is made from, and whether it is a segment's (whose duration
+    is recorded). For a dry run, which makes none of them."""
+    tag_print = _tag_print(project)
+    for episode in project.episodes:
+        for name, print_, made_of in _files(episode, tag_print):
+            yield name, print_, isinstance(made_of, Segment)
 
 
 def _files(episode: Episode, tag_print: str) -> list[tuple[str, str, Media | Segment]]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from castcal.content.models import Project
+from castcal.content.models import Episode, Project
+from castcal.content.schedule import Schedule
 from castcal.errors import ContentError, Problem
 from castcal.render import segments
 
@@ -25,25 +26,43 @@ class Identities:
     episodes: dict[str, str] = field(default_factory=dict)  # folder -> GUID
     events: dict[str, str] = field(default_factory=dict)  # file name -> UID
     segments: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> folder -> GUID
+    held: dict[str, str] = field(default_factory=dict)  # "episodes/x" or "events/x.toml" -> why
 
 
-def identities(project: Project) -> Identities:
-    """The identities this build would publish."""
+def identities(project: Project, schedule: Schedule | None = None) -> Identities:
+    """The identities this build would publish: ``schedule``'s published project (of
+    ``project``) when given, and why the items it holds back are not published."""
+    shown = schedule.published if schedule is not None else project
     segment_items: dict[str, dict[str, str]] = {}
-    for segment in segments.plan(project):
+    for segment in segments.plan(shown):
         segment_items.setdefault(segment.kind, {})[segment.episode.id] = segment.guid
     return Identities(
-        podcast_guid=str(project.config.podcast.guid),
-        episodes={e.id: e.guid for e in project.episodes},
-        events={e.id: e.uid for e in project.events},
+        podcast_guid=str(shown.config.podcast.guid),
+        episodes={e.id: e.guid for e in shown.episodes},
+        events={e.id: e.uid for e in shown.events},
         segments=segment_items,
+        held=_held(schedule) if schedule is not None else {},
     )
 
 
-def enforce(published: Identities, project: Project, *, allow_removal: bool) -> None:
-    """ContentError listing each way ``project`` would drop or re-identify what was
-    ``published``: the same for ``castcal check`` as for the build it foretells."""
-    problems = check(published, identities(project), allow_removal=allow_removal)
+def _held(schedule: Schedule) -> dict[str, str]:
+    """Why each item set aside is not published, by where it is written."""
+    held = {
+        f"episodes/{e.id}": f"it is scheduled for {e.published.isoformat()}"
+        for e in schedule.scheduled
+    }
+    for item in schedule.drafts:
+        where = f"episodes/{item.id}" if isinstance(item, Episode) else f"events/{item.id}.toml"
+        held[where] = "it is a draft now (draft = true)"
+    return held
+
+
+def enforce(published: Identities, schedule: Schedule, *, allow_removal: bool) -> None:
+    """ContentError listing each way ``schedule``'s published project would drop or
+    re-identify what was ``published``: the same for ``castcal check`` as for the build
+    it foretells."""
+    new = identities(schedule.published, schedule)
+    problems = check(published, new, allow_removal=allow_removal)
     if problems:
         raise ContentError(problems)
 
@@ -84,6 +103,15 @@ def _episodes(old: Identities, new: Identities) -> list[Problem]:
                     f'would take it for a new episode: set guid = "{guid}"',
                 )
             )
+        elif f"episodes/{key}" in new.held:
+            why = new.held[f"episodes/{key}"]
+            problems.append(
+                Problem(
+                    f"episodes/{key}/episode.toml",
+                    "-",
+                    f"published episode (GUID {guid}) would be taken down: {why}; {HOW}",
+                )
+            )
         else:
             problems.append(
                 Problem(
@@ -108,7 +136,7 @@ def _segments(old: Identities, new: Identities) -> list[Problem]:
                 f"and would be dropped from it; {HOW}",
             )
             for key, guid in sorted(items.items())
-            if guid not in now
+            if guid not in now and f"episodes/{key}" not in new.held  # said of the episode
         ]
     return problems
 
@@ -125,6 +153,16 @@ def _events(old: Identities, new: Identities) -> list[Problem]:
                     "uid",
                     f"was published with UID {uid!r}, now {new.events[key]!r}; "
                     f'calendars would show it twice: set uid = "{uid}"',
+                )
+            )
+        elif f"events/{key}.toml" in new.held:
+            why = new.held[f"events/{key}.toml"]
+            problems.append(
+                Problem(
+                    f"events/{key}.toml",
+                    "-",
+                    f"published meeting (UID {uid}) would vanish from every subscriber's "
+                    f'calendar: {why}; to call it off, set status = "cancelled"; {HOW}',
                 )
             )
         else:

@@ -115,7 +115,10 @@ def _atom_entries(inputs: Inputs, document: bytes, events: list[Event]) -> list[
 def _page(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
     project = inputs.project
     episodes, upcoming, past = page.lists(project, inputs.now)
-    keyed_episodes = [(page.episode_key(e), e) for e in episodes]
+    marks = [page.episode_mark(project, e, inputs.now) for e in episodes]
+    keyed_episodes = [
+        (page.episode_key(e, mark), (e, mark)) for e, mark in zip(episodes, marks, strict=True)
+    ]
     keyed_meetings = [(page.meeting_key(e), e) for e in upcoming + past]
     print_ = fingerprint(
         "page", project.fingerprint, [k for k, _ in keyed_episodes],
@@ -132,9 +135,10 @@ def _page(inputs: Inputs, outputs: Outputs) -> Iterator[Rendered]:
     yield Rendered(paths.PAGE, print_, page.render(project, listed, ahead, before))
 
 
-def _episode_entries(inputs: Inputs, episodes: list[Episode]) -> list[bytes]:
-    html = notes_html(inputs, episodes)
-    return [page.episode_html(inputs.project, e, html.get(e.id)).encode("utf-8") for e in episodes]
+def _episode_entries(inputs: Inputs, marked: list[tuple[Episode, str | None]]) -> list[bytes]:
+    html = notes_html(inputs, [e for e, _ in marked])
+    project = inputs.project
+    return [page.episode_html(project, e, html.get(e.id), mark).encode() for e, mark in marked]
 
 
 def _meeting_entries(events: list[Event]) -> list[bytes]:

@@ -20,18 +20,22 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from castcal.build import audio, feeds, guard, outputs, published
+from castcal.build import audio, coming, feeds, guard, outputs, published
 from castcal.build.cache import Store
 from castcal.build.context import Inputs, Rendered
 from castcal.build.fresh import Outputs
 from castcal.build.gather import Network, gather
 from castcal.build.manifest import Manifest
 from castcal.build.parallel import Pool
+from castcal.build.pending import would_write
 from castcal.build.revisions import revise
 from castcal.content.models import Project
+from castcal.content.schedule import Schedule, split
 from castcal.errors import ContentError, UsageError
 from castcal.render import paths, segments
 from castcal.write import lock, writer
+
+PREVIEW = Path(".castcal-cache") / "preview"  # in the project: serve's own output folder
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,20 @@ class Request:
     guard_url: str | None = None  # also guard against the manifest published here
     jobs: int | None = None  # processes at work at once; None: one per core
     network: Network = field(default_factory=Network)
+    # serve's preview: drafts and scheduled episodes too, into a folder of its own (default
+    # PREVIEW), never the site's output folder, and no guard against what was published
+    preview: bool = False
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    project: Project
+    project: Project  # as published: no drafts, no episode due later (but in a preview)
     out_dir: Path
     written: list[str]
     unchanged: list[str]
     cleaned: int = 0  # temporary files an interrupted build left, removed
+    coming: tuple[str, ...] = ()  # the scheduled episodes and the drafts, a line each
+    next_due: datetime | None = None  # the soonest scheduled episode's time
 
     def summary(self) -> str:
         line = (
@@ -63,44 +72,81 @@ class BuildResult:
             f"{len(self.unchanged)} unchanged, "
             f"in {self.out_dir}"
         )
-        if not self.cleaned:
-            return line
-        files = "file" if self.cleaned == 1 else "files"
-        return f"removed {self.cleaned} temporary {files} left by an interrupted build\n{line}"
+        lines = [line, *self.coming]
+        if self.cleaned:
+            files = "file" if self.cleaned == 1 else "files"
+            lines.insert(
+                0, f"removed {self.cleaned} temporary {files} left by an interrupted build"
+            )
+        return "\n".join(lines)
 
 
 def check(request: Request) -> Project:
-    """The project, checked as a build would check it, guards included (against the
-    output folder's manifest and ``guard_url``'s); nothing written but the cache."""
+    """The project, every episode and meeting in it (drafts and scheduled too), checked
+    as a build would check it, guards included (against the output folder's manifest
+    and ``guard_url``'s); nothing written but the cache."""
+    return _check(request, None)[0]
+
+
+def foresee(request: Request, now: datetime | None = None) -> tuple[Schedule, list[str]]:
+    """As ``check``: what a build at ``now`` (default: as the build's) would publish,
+    and a line for each scheduled episode and each draft."""
+    when = now or stamp_time()
+    schedule = _check(request, when)[1]
+    return schedule, coming.lines(schedule, when)
+
+
+def _check(request: Request, now: datetime | None) -> tuple[Project, Schedule]:
     root = request.config_path.parent
     with Store(root) as store, Pool(request.jobs) as pool:
         project = _load(request, store, pool)
-        out_dir = request.out if request.out is not None else root / project.config.site.output
-        previous = published.previous(out_dir, _published_at(request, store))
-        guard.enforce(previous.identities(), project, allow_removal=request.allow_removal)
-        return project
+        schedule = split(project, now or stamp_time(), preview=request.preview)
+        out_dir = _out_dir(request, project)
+        if not request.preview:
+            previous = published.previous(out_dir, _published_at(request, store))
+            guard.enforce(previous.identities(), schedule, allow_removal=request.allow_removal)
+        return project, schedule
 
 
 def build(request: Request, now: datetime | None = None) -> BuildResult:
     """Build the project into its output folder; ``now`` is the build's time (default:
-    SOURCE_DATE_EPOCH when set, else the clock)."""
+    SOURCE_DATE_EPOCH when set, else the clock): what is due by then is published."""
     root = request.config_path.parent
+    now = now or stamp_time()
     with Store(root) as store, Pool(request.jobs) as pool:
         project = _load(request, store, pool)
-        out_dir = request.out if request.out is not None else root / project.config.site.output
+        schedule = split(project, now, preview=request.preview)
+        out_dir = _out_dir(request, project)
         elsewhere = _published_at(request, store)  # the network, outside the lock
         with lock.held(root, out_dir, request.wait):
             cleaned = writer.clean_temporary(out_dir)  # what a killed build left
             previous = published.previous(out_dir, elsewhere)
-            problems = guard.check(
-                previous.identities(),
-                guard.identities(project),
-                allow_removal=request.allow_removal,
-            )
-            if problems:
-                raise ContentError(problems)
-            result = _write(project, out_dir, previous, store, pool, now or stamp_time())
-            return replace(result, cleaned=cleaned)
+            if not request.preview:
+                problems = guard.check(
+                    previous.identities(),
+                    guard.identities(project, schedule),
+                    allow_removal=request.allow_removal,
+                )
+                if problems:
+                    raise ContentError(problems)
+            result = _write(schedule.published, out_dir, previous, store, pool, now)
+            lines = tuple(coming.lines(schedule, now))
+            return replace(result, cleaned=cleaned, coming=lines, next_due=schedule.next_due)
+
+
+def _out_dir(request: Request, project: Project) -> Path:
+    """Where the build writes: ``--out``, else [site] output; a preview's own folder."""
+    root = request.config_path.parent
+    site = root / project.config.site.output
+    if not request.preview:
+        return request.out if request.out is not None else site
+    out = request.out if request.out is not None else root / PREVIEW
+    if out.resolve() == site.resolve():
+        raise UsageError(
+            f"{out}: the preview holds drafts and scheduled episodes, and is never built "
+            "into the site's output folder; give another --out"
+        )
+    return out
 
 
 def _load(request: Request, store: Store, pool: Pool) -> Project:
@@ -112,7 +158,7 @@ def _load(request: Request, store: Store, pool: Pool) -> Project:
 
 def _published_at(request: Request, store: Store) -> Manifest:
     """What the manifest at ``--guard-url`` says was published (nothing without one)."""
-    if request.guard_url is None:
+    if request.guard_url is None or request.preview:
         return Manifest()
     from castcal.media import remote
 
@@ -124,12 +170,31 @@ def _published_at(request: Request, store: Store) -> Manifest:
             client.close()
 
 
-def _write(
-    project: Project, out_dir: Path, previous: Manifest, store: Store, pool: Pool, now: datetime
-) -> BuildResult:
-    folder = out_dir.resolve()  # the records' key: the same by any path to the folder
-    records = Outputs(out_dir, store.records(folder))
-    inputs = Inputs(
+def pending(request: Request, now: datetime | None = None) -> tuple[Schedule, list[str]]:
+    """The project as a build at ``now`` (default: as the build's) would split it, and
+    the files of the output folder that build would write or remove, found without
+    writing any; the lock is held only while the folder is compared. No files: the
+    folder is up to date with the sources."""
+    root = request.config_path.parent
+    now = now or stamp_time()
+    with Store(root) as store, Pool(request.jobs) as pool:
+        project = _load(request, store, pool)
+        schedule = split(project, now)
+        out_dir = _out_dir(request, project)
+        if not out_dir.is_dir():
+            return schedule, [paths.MANIFEST]  # nothing built yet
+        with lock.held(root, out_dir, request.wait):
+            previous = published.previous(out_dir, Manifest())
+            inputs = _inputs(schedule.published, previous, store, pool, now)
+            records = Outputs(out_dir, store.records(out_dir.resolve()))
+            return schedule, would_write(inputs, records)
+
+
+def _inputs(
+    project: Project, previous: Manifest, store: Store, pool: Pool, now: datetime
+) -> Inputs:
+    """What a build at ``now`` renders from, after the one that wrote ``previous``."""
+    return Inputs(
         project=project,
         revisions=revise(previous.revisions(), project.events, now),
         now=now,
@@ -140,6 +205,14 @@ def _write(
         store=store,
         pool=pool,
     )
+
+
+def _write(
+    project: Project, out_dir: Path, previous: Manifest, store: Store, pool: Pool, now: datetime
+) -> BuildResult:
+    folder = out_dir.resolve()  # the records' key: the same by any path to the folder
+    records = Outputs(out_dir, store.records(folder))
+    inputs = _inputs(project, previous, store, pool, now)
     token = str(os.getpid())
     with writer.Transaction(out_dir, token) as transaction:
         try:

@@ -124,13 +124,14 @@ def complete(
     """The episode, given what the build learned of its audio; None, with the problems
     collected, if the audio does not fit what the episode says of it."""
     meta, toml = draft.meta, draft.folder / "episode.toml"
+    pending = _pending(draft)
     media = [_media(draft, field, source, probed, found) for field, source in draft.sources()]
     main = media[0]
     ok = all(m is not None for m in media) and _check_types(draft, media, found)
     segment_audio = {}
     for field, kind, source in draft.segment_sources():
         item = _media(draft, field, source, probed, found)
-        if item is not None and item.facts.mime not in MAIN_TYPES:
+        if item is not None and item.facts.mime not in MAIN_TYPES and source not in pending:
             found.add(toml, field, f"a segment's own audio must be MP3 or M4A, not {source!r}")
             item = None
         ok = ok and item is not None
@@ -138,9 +139,10 @@ def complete(
             segment_audio[kind] = item
     if main is None:
         return None
-    _warn_uncut(draft, main, segment_audio, found)
+    if not pending:
+        _warn_uncut(draft, main, segment_audio, found)
     for i, segment in enumerate(meta.segments):
-        if segment.start >= main.facts.duration:
+        if meta.audio not in pending and segment.start >= main.facts.duration:
             found.add(
                 toml,
                 f"segments[{i}].start",
@@ -163,6 +165,23 @@ def complete(
         transcript=draft.transcript.data.decode("utf-8") if draft.transcript else None,
         fingerprint=_fingerprint(draft, probed),
         segment_guids={s.kind: segment_guid(guid, s.kind) for s in meta.segments},
+        pending=tuple(sorted(pending)),
+    )
+
+
+def _pending(draft: Draft) -> set[str]:
+    """A draft's local audio files that are not there yet: it may wait for them."""
+    if not draft.meta.draft:
+        return set()
+    return {s for s, path in draft.audio.items() if path is not None and not path.is_file()}
+
+
+def _stand_in(source: str) -> Media:
+    """What a draft's missing audio file stands as until it is there: nothing to play."""
+    extension = source.rsplit(".", 1)[-1].lower() if "." in source else ""
+    mime = "audio/x-m4a" if extension in ("m4a", "aac", "mp4") else "audio/mpeg"
+    return Media(
+        source=source, facts=AudioFacts(length=0, mime=mime, extension=extension, duration=0.0)
     )
 
 
@@ -205,6 +224,8 @@ def stamps(draft: Draft, probed: Mapping[str, Probed], root: Path) -> list[Stamp
         stamp = probed[source].stamp if source in probed else None
         if path is not None and stamp is not None:
             files.append((path, *stamp))
+        elif path is not None and draft.meta.draft and not path.is_file():
+            files.append((path, -1, -1))  # not there yet: read again once it is
     return [(path.relative_to(root).as_posix(), size, mtime) for path, size, mtime in files]
 
 
@@ -222,6 +243,8 @@ def _media(
             found.add(toml, field, f"{source!r} points outside the episode folder")
             return None
         if not path.is_file():
+            if draft.meta.draft:
+                return _stand_in(source)  # a draft waits for its audio (check notes it)
             found.add(toml, field, f"{source!r} does not exist in {draft.folder.name}/")
             return None
     result = probed.get(source, Probed(None, f"{source}: audio was not looked up"))

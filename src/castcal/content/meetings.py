@@ -118,7 +118,8 @@ def read(
         location=location,
         fingerprint=hashlib.blake2b(path.stem.encode() + read[0].data, digest_size=12).hexdigest(),
         significant=significant,
-        content=_hash([significant, meta.model_dump(mode="json")]),
+        # not whether it is a draft: that is not published, only whether it is at all
+        content=_hash([significant, meta.model_dump(mode="json", exclude={"draft"})]),
     )
     return event, read[0]
 

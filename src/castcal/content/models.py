@@ -74,6 +74,7 @@ class EpisodeMeta(Strict):
     segments: Annotated[
         tuple[Segment, ...], AfterValidator(check_segment_order), Field(min_length=1)
     ]
+    draft: bool = False  # kept out of every output whatever its date
 
 
 class AudioFacts(Strict):
@@ -115,10 +116,19 @@ class Episode(Strict):
     transcript: str | None = None
     fingerprint: str  # of its folder name and everything it was read from
     segment_guids: dict[str, str]  # each segment's item GUID in its kind's feed, by kind
+    pending: tuple[str, ...] = ()  # a draft's audio files not there yet (stand-ins above)
 
     def media(self) -> list[Media]:
         """Every audio file of the episode: the main one, alternates, segments' own."""
         return [self.audio, *self.alternates, *self.segment_audio.values()]
+
+    @property
+    def draft(self) -> bool:
+        return self.meta.draft
+
+    @property
+    def published(self) -> datetime:
+        return self.meta.published
 
 
 class Speaker(Strict):
@@ -143,6 +153,7 @@ class EventMeta(Strict):
     description: Text | None = None
     speakers: tuple[Speaker, ...] = ()
     uid: Line | None = None
+    draft: bool = False  # kept out of every output whatever its date
 
 
 class Event(Strict):
@@ -168,6 +179,10 @@ class Event(Strict):
     @property
     def cancelled(self) -> bool:
         return self.meta.status == "cancelled"
+
+    @property
+    def draft(self) -> bool:
+        return self.meta.draft
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+SHOWN = 5  # files named in the message refusing a stale output folder
 
 
 @dataclass(frozen=True)
@@ -176,13 +177,17 @@ def publish(
     client: S3Client | None = None,
     http: httpx.Client | None = None,
     progress: Progress | None = None,
+    just_built: bool = False,
 ) -> Result:
     """Publish the output folder to config.toml's ``[publish]`` target (``client``:
     an S3 client for it, ``http``: the client pinging the hubs; tests hand in theirs).
+    Refused if a build now would change the folder, unless it was ``just_built``.
     No credential is in any error it raises nor in any warning it returns."""
     redact = credentials.known()
     try:
         config, settings, out_dir = _target(config_path, out)
+        if not just_built:
+            require_fresh(config_path, out_dir, wait)
         if client is None:
             client, redact = _connect(settings)
         with lock.held(config_path.parent, out_dir, wait):
@@ -206,6 +211,26 @@ def _target(config_path: Path, out: Path | None) -> tuple[Config, Publish, Path]
     if not (out_dir / manifest.NAME).is_file():
         raise OutputError(f"{out_dir}: nothing built to publish; run castcal build first")
     return config, config.publish, out_dir
+
+
+def require_fresh(config_path: Path, out_dir: Path, wait: float) -> None:
+    """OutputError if the sources changed since ``out_dir`` was built (a build now would
+    write something in it, a scheduled episode now due included): never ship stale feeds."""
+    from castcal.build.pipeline import Request, pending
+
+    changed = pending(Request(config_path, out_dir, wait))[1]
+    if changed:
+        raise OutputError(stale_message(out_dir, changed))
+
+
+def stale_message(out_dir: Path, changed: list[str]) -> str:
+    shown = ", ".join(changed[:SHOWN]) + (
+        f" and {len(changed) - SHOWN} more" * (len(changed) > SHOWN)
+    )
+    return (
+        f"{out_dir.name}/ is older than its sources: run castcal build, or castcal build "
+        f"--publish (a build would change {shown})"
+    )
 
 
 def _connect(settings: Publish) -> tuple[S3Client, credentials.Redactor]:

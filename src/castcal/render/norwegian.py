@@ -4,6 +4,7 @@ same text on every machine) and a meeting described in plain text."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from castcal.content.models import Event
 
@@ -16,6 +17,23 @@ WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søn
 
 def norwegian_date(moment: datetime) -> str:
     return f"{moment.day}. {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def local_time(moment: datetime, zone: str | None) -> datetime:
+    """``moment`` in ``zone`` (an IANA name); without one, at the offset it was written with."""
+    return moment.astimezone(ZoneInfo(zone)) if zone else moment
+
+
+def day_and_time(moment: datetime) -> str:
+    """As an editor reads a time: "tirsdag 17. desember 2026 07:00"."""
+    return f"{WEEKDAYS[moment.weekday()]} {norwegian_date(moment)} {moment:%H:%M}"
+
+
+def scheduled_mark(moment: datetime) -> str:
+    """The page's mark on an episode not yet published: "Planlagt: tirsdag 17. desember
+    kl. 07.00" (``moment`` already in local time)."""
+    day = f"{WEEKDAYS[moment.weekday()]} {moment.day}. {MONTHS[moment.month - 1]}"
+    return f"Planlagt: {day} kl. {moment:%H.%M}"
 
 
 def summary(event: Event) -> str:

@@ -73,6 +73,7 @@ class EpisodeView:
     segments: list[tuple[str, float, str]]  # (title, start, start as m:ss)
     notes_html: str | None
     transcript_url: str | None
+    mark: str | None  # in a preview: "Utkast", or when it is to be published
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ class MeetingView:
     outlook: str
 
 
-def _episode_view(project: Project, episode: Episode, notes_html: str | None) -> EpisodeView:
+def _episode_view(
+    project: Project, episode: Episode, notes_html: str | None, mark: str | None
+) -> EpisodeView:
     show = project.config.podcast
     path = paths.media(episode, episode.audio)
     return EpisodeView(
@@ -100,6 +103,7 @@ def _episode_view(project: Project, episode: Episode, notes_html: str | None) ->
         segments=[(c.title, c.start, clock(c.start)) for c in chapters(show, episode)],
         notes_html=notes_html,
         transcript_url=paths.transcript(episode) if episode.transcript is not None else None,
+        mark=mark,
     )
 
 
@@ -130,9 +134,22 @@ def lists(project: Project, now: datetime) -> tuple[list[Episode], list[Event], 
     return newest_first(project), upcoming, past
 
 
-def episode_key(episode: Episode) -> tuple[object, ...]:
+def episode_mark(project: Project, episode: Episode, now: datetime) -> str | None:
+    """How a preview marks an episode not published at ``now``: "Utkast" (a draft), or
+    "Planlagt: tirsdag 17. desember kl. 07.00" in the calendar's zone (if it has one,
+    else at the offset written); None for one published."""
+    if episode.draft:
+        return "Utkast"
+    if episode.published <= now:
+        return None
+    calendar = project.config.calendar
+    zone = calendar.timezone if calendar is not None else None
+    return norwegian.scheduled_mark(norwegian.local_time(episode.published, zone))
+
+
+def episode_key(episode: Episode, mark: str | None = None) -> tuple[object, ...]:
     """Everything an episode's entry is made from besides the project."""
-    return ("episode-html", episode.fingerprint)
+    return ("episode-html", episode.fingerprint, mark)
 
 
 def meeting_key(event: Event) -> tuple[object, ...]:
@@ -140,9 +157,12 @@ def meeting_key(event: Event) -> tuple[object, ...]:
     return ("meeting-html", event.fingerprint, event.uid)
 
 
-def episode_html(project: Project, episode: Episode, notes_html: str | None) -> str:
-    """An episode's entry; ``notes_html`` is its show notes as HTML."""
-    view = _episode_view(project, episode, notes_html)
+def episode_html(
+    project: Project, episode: Episode, notes_html: str | None, mark: str | None = None
+) -> str:
+    """An episode's entry; ``notes_html`` is its show notes as HTML, ``mark`` what
+    ``episode_mark`` gives it."""
+    view = _episode_view(project, episode, notes_html, mark)
     return str(_template("episode").render(view=view))
 
 
