@@ -4,6 +4,7 @@ every output made from it, and without the caches the output is the same."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -240,6 +241,8 @@ def test_cached_models_of_another_shape_are_loaded_afresh(
         for key, value in rows:
             changed = json.loads(value) | {"added": 1}
             db.execute("UPDATE content SET value = ? WHERE key = ?", (json.dumps(changed), key))
+    config = project / "config.toml"  # touched: a build with nothing to do loads nothing
+    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))
     result = build(project, castcal)
     assert "0 files written" in result.stdout
     assert contents(project / "feeds") == before
@@ -321,3 +324,30 @@ def test_audio_probed_by_a_build_that_fails_is_not_probed_again(
     probed.clear()
     assert build(project, castcal).exit_code == 0
     assert probed == []
+
+
+def _imports_pydantic(project: Path) -> tuple[bool, str]:
+    """Whether a build of ``project`` loaded the content models, and what it printed."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "castcal", "build"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return " pydantic\n" in run.stderr, run.stdout
+
+
+def test_a_build_with_nothing_to_do_loads_no_content(project: Path) -> None:
+    """Nothing changed: the build finds so from the files' sizes and times alone, and says
+    what a full build says. Anything changed (a file touched, the same bytes): it loads."""
+    loaded, said = _imports_pydantic(project)
+    assert loaded and "0 unchanged" in said
+    loaded, shortcut = _imports_pydantic(project)
+    assert not loaded
+    toml = project / "episodes/hva-er-endringsledelse/episode.toml"
+    os.utime(toml, ns=(toml.stat().st_atime_ns, toml.stat().st_mtime_ns + 10**9))
+    loaded, full = _imports_pydantic(project)
+    assert loaded and " 0 files written" in full
+    assert shortcut == full
+    assert _imports_pydantic(project) == (False, full)

@@ -173,6 +173,14 @@ def build(
     jobs: int | None,
 ) -> None:
     """Build the feeds from config.toml, episodes/ and events/."""
+    from castcal.build import unchanged
+
+    asked = unchanged.Asked(config_path, out, strict, allow_removal, offline)
+    said = None if guard_url or then_publish else unchanged.attempt(asked)
+    if said is not None:  # nothing to do, found without loading the content
+        _warn(said.warnings)
+        click.echo(said.summary) if not quiet else None
+        return
     from castcal.build.pipeline import Request
     from castcal.build.pipeline import build as run_build
 

@@ -20,7 +20,7 @@ import tomli
 from pydantic import ValidationError
 
 from castcal import templates
-from castcal.build.pipeline import stamp_time
+from castcal.build.clock import stamp_time
 from castcal.content.config import Calendar
 from castcal.content.fields import FIRST_YEAR, LAST_YEAR, SLUG, check_timezone
 from castcal.content.identity import podcast_guid

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from castcal.build import manifest, published
 from castcal.build.cache import Store
-from castcal.build.pipeline import Request, pending, stamp_time
+from castcal.build.clock import stamp_time
+from castcal.build.pipeline import Request, pending
 from castcal.content.models import Episode, Event, Project
 from castcal.content.schedule import Schedule
 from castcal.render.norwegian import day_and_time, local_time

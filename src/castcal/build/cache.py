@@ -92,12 +92,20 @@ class Store:
             (kind, key, fact.size, fact.mtime, value),
         )
 
+    def forget_fact(self, kind: str, key: str) -> None:
+        self._later("DELETE FROM facts WHERE kind = ? AND key = ?", (kind, key))
+
     # Episodes and meetings as loaded.
 
     def loaded(self) -> dict[str, Loaded]:
         """Every episode and meeting as loaded by earlier builds, by key."""
         rows = self._select("SELECT key, config, stamps, value, warnings FROM content")
         return {k: Loaded(c, json.loads(s), v, json.loads(w)) for k, c, s, v, w in rows}
+
+    def stamps(self) -> list[tuple[str, int, int]]:
+        """The files every episode and meeting as loaded was read from, as they were."""
+        rows = self._select("SELECT stamps FROM content")
+        return [(str(n), int(s), int(m)) for (stamps,) in rows for n, s, m in json.loads(stamps)]
 
     def put_loaded(self, key: str, entry: Loaded) -> None:
         stamps, warnings = json.dumps(entry.stamps), json.dumps(entry.warnings)

@@ -4,17 +4,31 @@ how far away it is, and each draft."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from castcal.content.models import Episode, Project
-from castcal.content.schedule import Schedule
-from castcal.render.norwegian import day_and_time, local_time
+if TYPE_CHECKING:  # a build with nothing to do says what is coming without loading them
+    from castcal.content.models import Episode, Project
+    from castcal.content.schedule import Schedule
 
 
 def lines(schedule: Schedule, now: datetime) -> list[str]:
     """ "scheduled: <id> at <local time> (<zone>), in 13 days" for each scheduled
     episode, soonest first, then "draft: <id>" for each draft."""
+    said = [f"{text}, {away(at - now)}" for text, at in scheduled(schedule)]
+    return said + drafts(schedule)
+
+
+def scheduled(schedule: Schedule) -> list[tuple[str, datetime]]:
+    """Each scheduled episode's line but how far away it is, and its time."""
     zone = _zone(schedule.published)
-    said = [_scheduled(e, now, zone) for e in schedule.scheduled]
+    return [(_scheduled(e, zone), e.published) for e in schedule.scheduled]
+
+
+def drafts(schedule: Schedule) -> list[str]:
+    """A line for each draft."""
+    from castcal.content.models import Episode
+
+    said = []
     for item in schedule.drafts:
         kind = "episode" if isinstance(item, Episode) else "meeting"
         waiting = ""
@@ -29,10 +43,12 @@ def _zone(project: Project) -> str | None:
     return calendar.timezone if calendar is not None else None
 
 
-def _scheduled(episode: Episode, now: datetime, zone: str | None) -> str:
+def _scheduled(episode: Episode, zone: str | None) -> str:
+    from castcal.render.norwegian import day_and_time, local_time
+
     moment = local_time(episode.published, zone)
     where = zone or f"UTC{moment.isoformat()[-6:]}"
-    return f"scheduled: {episode.id} at {day_and_time(moment)} ({where}), {away(moment - now)}"
+    return f"scheduled: {episode.id} at {day_and_time(moment)} ({where})"
 
 
 def away(left: timedelta) -> str:

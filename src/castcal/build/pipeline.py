@@ -17,11 +17,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from castcal.build import audio, coming, feeds, guard, outputs, published
+from castcal.build import audio, coming, feeds, guard, outputs, published, unchanged
 from castcal.build.cache import Store
+from castcal.build.clock import stamp_time
 from castcal.build.context import Inputs, Rendered
 from castcal.build.fresh import Outputs
 from castcal.build.gather import Network, gather
@@ -131,7 +132,63 @@ def build(request: Request, now: datetime | None = None) -> BuildResult:
                     raise ContentError(problems)
             result = _write(schedule.published, out_dir, previous, store, pool, now)
             lines = tuple(coming.lines(schedule, now))
-            return replace(result, cleaned=cleaned, coming=lines, next_due=schedule.next_due)
+            result = replace(result, coming=lines, next_due=schedule.next_due)
+            _remember(request, store, project, schedule, result, now)
+            return replace(result, cleaned=cleaned)
+
+
+def asked(request: Request) -> unchanged.Asked:
+    """How ``request`` asks for a build, as the no-change build knows it."""
+    offline = request.network.offline
+    return unchanged.Asked(
+        request.config_path, request.out, request.strict, request.allow_removal, offline
+    )
+
+
+def _remember(
+    request: Request,
+    store: Store,
+    project: Project,
+    schedule: Schedule,
+    result: BuildResult,
+    now: datetime,
+) -> None:
+    """What the next build asked alike needs to know to find it has nothing to do, or
+    nothing where files alone cannot tell it (remote audio, a draft's audio to come, a
+    guard against a manifest elsewhere, a preview)."""
+    media = [m for e in project.episodes for m in e.media()]
+    if (
+        request.preview
+        or request.guard_url is not None
+        or any(m.remote for m in media)
+        or any(e.pending for e in project.episodes)
+    ):
+        unchanged.forget(store, asked(request))
+        return
+    root = request.config_path.parent
+    read = [*store.stamps(), _stamp(root, request.config_path)]
+    if project.config.podcast.image:
+        read.append(_stamp(root, root / project.config.podcast.image))
+    times = [e.published for e in project.episodes]
+    times += [t for e in project.events for t in (e.start, e.end)]
+    whole = replace(result, written=[], unchanged=result.written + result.unchanged)
+    built = unchanged.Built(
+        files=sorted(set(read)),
+        code=unchanged.code(),
+        folder=str(result.out_dir.resolve()),
+        built_at=now,
+        until=min((t for t in times if t > now), default=None),
+        summary=whole.summary().split("\n", 1)[0],
+        scheduled=coming.scheduled(schedule),
+        drafts=coming.drafts(schedule),
+        warnings=[(w.path, w.field, w.message) for w in schedule.published.warnings],
+    )
+    unchanged.remember(store, asked(request), root, built)
+
+
+def _stamp(root: Path, path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return path.resolve().relative_to(root.resolve()).as_posix(), stat.st_size, stat.st_mtime_ns
 
 
 def _out_dir(request: Request, project: Project) -> Path:
@@ -246,16 +303,3 @@ def _stage(rendered: Iterable[Rendered], records: Outputs, transaction: writer.T
         if not writer.same(transaction.path(name), data):
             transaction.stage(name, data)
         records.made(name, print_)
-
-
-def stamp_time() -> datetime:
-    """The time to stamp on what changes in this build: SOURCE_DATE_EPOCH when set (for
-    reproducible builds), else now. Only used for new or changed meetings, and recorded in
-    the manifest, so an unchanged meeting keeps its stamps from build to build."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        return datetime.fromtimestamp(int(epoch), UTC)
-    except (ValueError, OverflowError):
-        raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -242,18 +242,23 @@ def _temporary(name: str, token: str | None) -> bool:
 
 def clean_temporary(out_dir: Path, token: str | None = None) -> int:
     """Remove the temporary files a killed build left behind (never a published file);
-    with ``token``, only those of that build. Returns how many were removed. Through
+    with ``token``, only those of that build. Returns how many were removed."""
+    return sum(_unlink(path) for path in temporary(out_dir, token))
+
+
+def temporary(out_dir: Path, token: str | None = None) -> Iterator[str]:
+    """The temporary files (of the build of ``token``) in ``out_dir``, as paths. Through
     thousands of files: os.scandir, and no Path for each."""
-    removed = 0
     folders = [str(out_dir)]
     while folders:
         with os.scandir(folders.pop()) as entries:
+            found = []
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(entry.path)
                 elif _temporary(entry.name, token) and entry.is_file(follow_symlinks=False):
-                    removed += _unlink(entry.path)
-    return removed
+                    found.append(entry.path)
+        yield from found  # once the folder is read: its files are then removed
 
 
 def _unlink(path: str) -> int:
