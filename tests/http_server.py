@@ -21,6 +21,7 @@ class Logged:
     headers: dict[str, str]
     status: int
     body: bytes = b""
+    sent: int = 0  # bytes of body sent
 
 
 @dataclass
@@ -30,6 +31,25 @@ class Site:
     delay: float = 0.0  # seconds before every answer
     lock: threading.Lock = field(default_factory=threading.Lock)
     base: str = ""
+    active: int = 0  # GET and HEAD requests being answered now
+    peak: int = 0  # the most answered at once
+    etags: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # by id(data)
+
+    def etag(self, data: bytes) -> str:
+        """The ETag of ``data``: hashed once, not on every request (the entry keeps ``data``
+        alive, so its id is not reused)."""
+        with self.lock:
+            known = self.etags.get(id(data))
+            if known is None:
+                known = self.etags[id(data)] = (
+                    data,
+                    '"' + hashlib.sha256(data).hexdigest()[:16] + '"',
+                )
+            return known[1]
+
+    def sent(self, path_part: str = "") -> int:
+        """Bytes of body sent in answer to requests whose path holds ``path_part``."""
+        return sum(r.sent for r in self.requests(path_part))
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -42,15 +62,30 @@ class Site:
 class Handler(BaseHTTPRequestHandler):
     site: Site
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body waits for the
+    # client's delayed ACK (40 ms) on every request of a kept-alive connection.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_HEAD(self) -> None:
-        self.answer(head=True)
+        self.counted(head=True)
 
     def do_GET(self) -> None:
-        self.answer(head=False)
+        self.counted(head=False)
+
+    def counted(self, head: bool) -> None:
+        """Answer, counting the requests answered at once."""
+        site = self.site
+        with site.lock:
+            site.active += 1
+            site.peak = max(site.peak, site.active)
+        try:
+            self.answer(head)
+        finally:
+            with site.lock:
+                site.active -= 1
 
     def do_POST(self) -> None:
         """A hub: records the ping, answers 202 (or the status a /status/N path asks for)."""
@@ -64,8 +99,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def send(self, status: int, headers: dict[str, str], body: bytes, head: bool) -> None:
+        sent = 0 if head else len(body)
         with self.site.lock:
-            self.site.log.append(Logged(self.command, self.path, dict(self.headers), status))
+            self.site.log.append(
+                Logged(self.command, self.path, dict(self.headers), status, sent=sent)
+            )
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -82,6 +120,10 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path
         if path.startswith("/pubnotify"):  # a Podcast Index style ping endpoint
             self.send(200, {}, b"", head)
+            return
+        if path.startswith("/podping"):  # as podping.cloud: a token and a User-Agent, or 401
+            known = self.headers.get("Authorization") and self.headers.get("User-Agent")
+            self.send(200 if known else 401, {}, b"", head)
             return
         if m := re.fullmatch(r"/status/(\d+)", path):
             self.send(int(m[1]), {}, b"", head)
@@ -102,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "nohead" and head:
             self.send(405, {"Allow": "GET"}, b"", head)
             return
-        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        etag = self.site.etag(data)
         headers = {
             "ETag": etag,
             "Last-Modified": formatdate(1_700_000_000, usegmt=True),
@@ -138,6 +180,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class QuietServer(ThreadingHTTPServer):
+    request_queue_size = 128  # many clients connect at once in the concurrency tests
+
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # clients that hang up early (timeouts, cut-off bodies) are part of the tests
 

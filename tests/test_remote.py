@@ -3,6 +3,8 @@ downloading them."""
 
 from __future__ import annotations
 
+import io
+import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,17 +12,50 @@ from pathlib import Path
 import feedparser
 import httpx
 import pytest
+from mutagen.id3 import APIC, ID3, TIT2
 
 from castcal.build.gather import Network
 from castcal.build.pipeline import Request, build
 from castcal.errors import ContentError
-from castcal.media import remote
+from castcal.media import mpeg, remote
+from castcal.media import probe as local
 from tests.conftest import DATA, REPO, Run
 from tests.http_server import Site, serve
 
 AUDIO = DATA / "audio"
 # Fifteen minutes of constant-bitrate MP3: the headerless CBR fixture's frames, repeated.
 LONG_MP3 = (AUDIO / "cbr_noheader.mp3").read_bytes() * 300
+KB = 1024
+
+
+def covered_mp3(name: str, copies: int, cover: int) -> bytes:
+    """An MP3 made of a LAME fixture's audio frames ``copies`` times over, its Xing/Info
+    header made to count them, after an ID3v2.3 tag holding a ``cover``-byte picture."""
+    data = (AUDIO / name).read_bytes()
+    first, second = (frame[mpeg.OFFSET] for frame in mpeg.scan(data, limit=2).raw)
+    header = mpeg.xing(data, first)
+    assert header is not None and header.frames is not None
+    info, frames = bytearray(data[:second]), data[second:]
+    at = header.end - 100 - 4 - 4  # the byte count; the frame count is just before it
+    info[at - 4 : at] = (header.frames * copies).to_bytes(4, "big")
+    info[at : at + 4] = (len(info) + len(frames) * copies).to_bytes(4, "big")
+    return id3_tag(cover) + bytes(info) + frames * copies
+
+
+def id3_tag(cover: int) -> bytes:
+    """An ID3v2.3 tag with a title and, unless ``cover`` is 0, a ``cover``-byte picture."""
+    tag = ID3()
+    tag.add(TIT2(encoding=3, text="Hva er endringsledelse?"))
+    if cover:
+        picture = random.Random(cover).randbytes(cover)  # as incompressible as a JPEG
+        tag.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=picture))
+    out = io.BytesIO()
+    tag.save(out, v2_version=3, padding=lambda info: 0)
+    return out.getvalue()
+
+
+# About 5.4 MB: eleven minutes of 64 kbps, after a 600 KB cover.
+COVERED = covered_mp3("cbr_info.mp3", 197, 600 * KB)
 
 
 @pytest.fixture
@@ -28,6 +63,7 @@ def site() -> Iterator[Site]:
     files = {p.name: p.read_bytes() for p in AUDIO.iterdir()}
     files["long.mp3"] = LONG_MP3
     files["episode.mp3"] = (REPO / "episodes/hva-er-endringsledelse/audio.mp3").read_bytes()
+    files["covered.mp3"] = COVERED
     with serve(Site(files=files)) as running:
         yield running
 
@@ -92,17 +128,32 @@ def test_redirect_chain_is_followed(site: Site, client: httpx.Client) -> None:
     assert len(site.requests("/redirect/")) >= 3
 
 
+def reprobe_changed(site: Site, client: httpx.Client, route: str) -> remote.Prober:
+    """Probe long.mp3 by ``route``, change it, and probe it again with what the first probe
+    learned; the second prober."""
+    url = site.url(f"/{route}/long.mp3")
+    first = prober(client)
+    assert first.probe(url).length == len(LONG_MP3)
+    assert not [r for r in site.requests(f"/{route}/") if r.method == "HEAD"]  # not needed
+    site.files["long.mp3"] = LONG_MP3[:-12225]  # one copy of the fixture fewer
+    again = prober(client, first.cache)
+    assert again.probe(url).length == len(LONG_MP3) - 12225
+    return again
+
+
 def test_head_refused_falls_back_to_a_range_request(site: Site, client: httpx.Client) -> None:
-    facts = prober(client).probe(site.url("/nohead/long.mp3"))
-    assert facts.length == len(LONG_MP3)
-    assert any(r.headers.get("Range") == "bytes=0-0" for r in site.requests("/nohead/"))
+    reprobe_changed(site, client, "nohead")
+    methods = [(r.method, r.status) for r in site.requests("/nohead/")]
+    assert methods[methods.index(("HEAD", 405)) + 1] == ("GET", 206)
 
 
 def test_head_without_length_falls_back_to_a_range_request(
     site: Site, client: httpx.Client
 ) -> None:
-    facts = prober(client).probe(site.url("/nolength/long.mp3"))
-    assert facts.length == len(LONG_MP3)
+    reprobe_changed(site, client, "nolength")
+    log = site.requests("/nolength/")
+    head = next(i for i, r in enumerate(log) if r.method == "HEAD")
+    assert log[head].status == 200 and log[head + 1].headers["Range"].startswith("bytes=0-")
 
 
 def test_octet_stream_type_is_replaced_by_the_sniffed_one(site: Site, client: httpx.Client) -> None:
@@ -176,18 +227,79 @@ def test_offline_uses_only_the_cache(site: Site, client: httpx.Client) -> None:
     assert len(site.log) == before
 
 
+def fetched(site: Site, path: str) -> list[range]:
+    """The byte ranges the server sent in answer to GET requests for ``path``."""
+    spans = []
+    for r in site.requests(path):
+        if r.method == "GET" and r.status == 206:
+            first, last = r.headers["Range"].removeprefix("bytes=").split("-")
+            spans.append(range(int(first), int(last) + 1))
+    return spans
+
+
+@pytest.mark.parametrize(
+    ("name", "cover"),
+    [("cbr_info.mp3", 0), ("cbr_info.mp3", 600 * KB), ("vbr_xing.mp3", 3 * 1024 * KB)],
+)
+def test_an_mp3_with_a_big_cover_is_probed_with_a_few_kilobytes(
+    site: Site, client: httpx.Client, tmp_path: Path, name: str, cover: int
+) -> None:
+    """The ID3 tag's size comes from its header and its body is never fetched: an MP3 with a
+    Xing/Info header costs at most 4 requests and 128 KB, whatever its tag holds, and a
+    rebuild one conditional request (issue 23). Counted by the server."""
+    data = site.files["covered.mp3"] = covered_mp3(name, 190, cover)
+    (tmp_path / "covered.mp3").write_bytes(data)
+    url = site.url("/files/covered.mp3")
+    probed = prober(client)
+    assert probed.probe(url) == local.probe(tmp_path / "covered.mp3")  # as read on disk
+    assert len(site.requests("/covered.mp3")) <= 4
+    assert site.sent("/covered.mp3") <= 128 * KB
+    tag_end = mpeg.audio_start(data[:10] + bytes(10))
+    spans = fetched(site, "/files/covered.mp3")
+    in_tag = sum(len(range(span.start, min(span.stop, tag_end))) for span in spans)
+    assert in_tag <= remote.FIRST  # what the first request brought, before the size was known
+    # A rebuild: one conditional request.
+    before = len(site.log)
+    assert prober(client, probed.cache).probe(url) == local.probe(tmp_path / "covered.mp3")
+    (again,) = site.log[before:]
+    assert (again.method, again.status, again.sent) == ("HEAD", 304, 0)
+    # A changed file (a new cover): the HEAD and the probe still within the budget.
+    site.files["covered.mp3"] = changed = covered_mp3(name, 190, cover + 1)
+    (tmp_path / "covered.mp3").write_bytes(changed)
+    before = len(site.log)
+    assert prober(client, probed.cache).probe(url) == local.probe(tmp_path / "covered.mp3")
+    assert len(site.log) - before <= 4
+    assert sum(r.sent for r in site.log[before:]) <= 128 * KB
+
+
+def test_an_id3_tag_before_m4a_is_refused_as_on_disk(
+    site: Site, client: httpx.Client, tmp_path: Path
+) -> None:
+    """Skipping the tag unread must not let through what no app reads and castcal refuses
+    on disk: an M4A file behind an ID3 tag."""
+    data = site.files["tagged.m4a"] = id3_tag(0) + (AUDIO / "speech.m4a").read_bytes()
+    (tmp_path / "tagged.m4a").write_bytes(data)
+    with pytest.raises(local.AudioError):
+        local.probe(tmp_path / "tagged.m4a")
+    with pytest.raises(remote.ProbeError, match="an ID3 tag comes before its M4A audio"):
+        prober(client).probe(site.url("/files/tagged.m4a"))
+
+
 def test_many_probes_run_concurrently(site: Site, client: httpx.Client) -> None:
-    site.delay = 0.05
+    """100 enclosures behind 100 ms of latency: at least 10x faster than one at a time,
+    which takes at least the server's delay for every request it makes."""
+    site.delay = 0.1
     names = [f"copy{i}.mp3" for i in range(100)]
     for name in names:
-        site.files[name] = site.files["cbr_info.mp3"]
+        site.files[name] = COVERED
     p = prober(client)
     started = time.perf_counter()
     results = p.probe_all([site.url(f"/files/{n}") for n in names])
     elapsed = time.perf_counter() - started
-    assert all(not isinstance(r, str) for r in results.values())
-    sequential = len(site.log) * site.delay
-    assert elapsed < sequential / 4, (elapsed, sequential)
+    assert all(not isinstance(r, str) for r in results.values()), results
+    assert site.peak >= 20  # requests the server was answering at once
+    one_at_a_time = len(site.log) * site.delay
+    assert elapsed < one_at_a_time / 10, (elapsed, one_at_a_time)
 
 
 def write_remote_episode(project: Path, url: str) -> None:

@@ -57,8 +57,9 @@ def _whole(file: IO[bytes]) -> bytes:
 def identify(
     fileobj: IO[bytes], size: int, whole: Callable[[], bytes], *, local: bool
 ) -> AudioFacts:
-    """Facts about the audio in ``fileobj`` (``size`` bytes). ``whole`` returns all of its
-    bytes, and is only called for an MP3 whose duration needs every frame counted."""
+    """Facts about the audio in ``fileobj``, of a file of ``size`` bytes (a remote file is
+    shown from past its ID3 tag). ``whole`` returns all of ``fileobj``'s bytes, and is only
+    called for an MP3 whose duration needs every frame counted."""
     import mutagen  # only where a file is new or changed
     from mutagen.mp3 import MP3
 
