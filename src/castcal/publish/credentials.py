@@ -2,9 +2,10 @@
 out: what it prints must never carry a key, a secret or a session token, not even in an
 error message an endpoint echoed back.
 
-The credentials come from the environment, from the shared credentials and config files
-(every profile in them, so the one selected is among them whichever it is), and from
-what the AWS SDK resolved for the upload (an assumed role, a credential process, SSO).
+The credentials come from the environment (the podping token too), from the shared
+credentials and config files (every profile in them, so the one selected is among them
+whichever it is), and from what the AWS SDK resolved for the upload (an assumed role, a
+credential process, SSO).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ENVIRONMENT = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",  # the older name of the session token, still read by the SDK
+    "PODPING_TOKEN",  # podping.cloud's token for the publisher (publish/hubs.py)
 )
 FILE_KEYS = (
     "aws_access_key_id",

@@ -1,7 +1,8 @@
 """Publishing feeds/ to S3-compatible object storage (AWS S3, Cloudflare R2, MinIO, Backblaze
 B2): only files whose content changed, the files a feed points at before the feed, the
 manifest last, and never over a target whose published items this build would drop.
-Then tell the hubs the feeds changed. Whatever it reports has every credential it can know
+Old feed URLs the bucket serves get a redirect to the feed (moves.py). Then tell the hubs
+the feeds changed. Whatever it reports has every credential it can know
 of blotted out (credentials.py), the endpoint's own words included."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +19,7 @@ from castcal.build import guard, manifest
 from castcal.content.config import Config, Publish
 from castcal.content.load import load_config
 from castcal.errors import CastcalError, ContentError, OutputError, Problem, RemoteError, UsageError
-from castcal.publish import credentials
+from castcal.publish import credentials, moves
 from castcal.publish.hubs import notify
 from castcal.render import paths
 from castcal.render.mediatypes import content_type
@@ -47,6 +49,7 @@ class Result:
     unchanged: int = 0
     stale: list[str] = field(default_factory=list)  # at the target, no longer built
     removed: list[str] = field(default_factory=list)
+    redirects: list[moves.Redirect] = field(default_factory=list)  # old feed URLs
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
 
@@ -59,6 +62,9 @@ class Result:
         )
         if self.removed:
             line += f", {len(self.removed)} removed"
+        if self.redirects:
+            verb = "would redirect" if self.dry_run else "redirected"
+            line += f", {verb} {len(self.redirects)} old feed URLs to the feed"
         if self.stale:
             line += f"; {len(self.stale)} no longer built (kept; --allow-removal deletes them)"
         return line
@@ -191,10 +197,10 @@ def publish(
         if client is None:
             client, redact = _connect(settings)
         with lock.held(config_path.parent, out_dir, wait):
-            result = _upload(client, settings, out_dir, dry_run, allow_removal, progress)
+            result = _upload(client, config, out_dir, dry_run, allow_removal, progress)
         if not dry_run:
             changed = [u.name for u in result.uploads if paths.order(u.name) == 2]
-            result.warnings = notify(config, [n for n in changed if n != paths.PAGE], http)
+            result.warnings += notify(config, [n for n in changed if n != paths.PAGE], http)
     except CastcalError as error:
         raise redact.error(error) from None
     result.warnings = [redact(warning) for warning in result.warnings]
@@ -250,14 +256,16 @@ def _connect(settings: Publish) -> tuple[S3Client, credentials.Redactor]:
 
 def _upload(
     s3: S3Client,
-    settings: Publish,
+    config: Config,
     out_dir: Path,
     dry_run: bool,
     allow_removal: bool,
     progress: Progress | None,
 ) -> Result:
-    """What changed, uploaded in order, once the guard let it; with ``allow_removal``,
-    what is no longer built deleted."""
+    """What changed, uploaded in order, once the guard let it, the redirects of the old
+    feed URLs before the manifest; with ``allow_removal``, what is no longer built deleted."""
+    settings = config.publish
+    assert settings is not None
     local = manifest.read(out_dir / manifest.NAME)
     published = _published(s3, settings).identities()
     problems = guard.check(published, local.identities(), allow_removal=allow_removal)
@@ -267,18 +275,42 @@ def _upload(
     remote = _listing(s3, settings)
     uploads, unchanged = plan(files, remote)
     result = Result(settings.target, uploads, unchanged, dry_run=dry_run)
-    result.stale = sorted(set(remote) - set(files))
+    moved = _moves(s3, config, files, result)
+    result.stale = sorted(set(remote) - set(files) - moved)
     if dry_run:
         return result
-    with (progress or _no_progress)(len(uploads)) as advance:
-        for upload in uploads:
-            _put(s3, settings, upload.name, files[upload.name])
+    steps = [partial(_put, s3, settings, u.name, files[u.name]) for u in uploads]
+    if result.redirects:  # once the feed is there, before the manifest
+        feed, feed_url = files[paths.FEED].read_bytes(), config.site.base_url + paths.FEED
+        at = len(steps) - (bool(uploads) and uploads[-1].name == manifest.NAME)
+        steps[at:at] = [
+            partial(moves.put, s3, settings, r, feed, feed_url) for r in result.redirects
+        ]
+    with (progress or _no_progress)(len(steps)) as advance:
+        for step in steps:
+            step()
             if advance is not None:
                 advance(1)
     if allow_removal and result.stale:
         _delete(s3, settings, result.stale)
         result.removed, result.stale = result.stale, []
     return result
+
+
+def _moves(s3: S3Client, config: Config, files: dict[str, Path], result: Result) -> set[str]:
+    """The redirects of the old feed URLs the target serves that are missing or out of
+    date, and the steps to take for the others, in ``result``; the names (after the
+    prefix) of the redirect objects, which are no stale files."""
+    settings = config.publish
+    assert settings is not None
+    moved = moves.sort(config, settings, set(files))
+    feed_url = config.site.base_url + paths.FEED
+    result.warnings = [moves.steps(url, settings.target, feed_url) for url in moved.elsewhere]
+    if moved.keys and paths.FEED in files:
+        feed = files[paths.FEED].read_bytes()
+        result.redirects = moves.plan(s3, settings, moved.keys, feed, feed_url)
+    keys = moved.keys.values()
+    return {k.removeprefix(settings.prefix) for k in keys if k.startswith(settings.prefix)}
 
 
 def _no_progress(count: int) -> AbstractContextManager[Callable[[int], None] | None]:
