@@ -5,10 +5,15 @@ as ``true``/``false`` (feedgen only knows the retired yes/no/clean)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
+
+from castcal.content.config import Funding, Location, RemoteItem, Txt, UpdateFrequency
+from castcal.content.models import Soundbite
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
@@ -65,6 +70,7 @@ class ChannelTags:
     people: list[PersonTag] = field(default_factory=list)
     hubs: list[str] = field(default_factory=list)
     keep_last_build_date: bool = True
+    more: MoreTags | None = None  # funding, license, location ... (below)
 
 
 @dataclass
@@ -78,6 +84,7 @@ class ItemTags:
     transcript_language: str | None = None
     psc: list[tuple[str, str]] = field(default_factory=list)
     alternates: list[AlternateTag] = field(default_factory=list)
+    more: MoreTags | None = None  # funding, license, location, soundbites, block
 
 
 class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]
@@ -104,6 +111,8 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]
         _add(channel, PODCAST_NS, "locked", "yes" if tags.locked else "no", locked)
         _add(channel, PODCAST_NS, "medium", "podcast")
         _people(channel, tags.people)
+        if tags.more is not None:
+            _more(channel, tags.more, channel=True)
         return rss
 
 
@@ -145,4 +154,94 @@ class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             block = _add(item, PSC_NS, "chapters", attrs={"version": "1.2"})
             for start, title in tags.psc:
                 _add(block, PSC_NS, "chapter", attrs={"start": start, "title": title})
+        if tags.more is not None:
+            _more(item, tags.more, channel=False)
         return item
+
+
+# The tags podcast apps read besides the above (issue 22): each where the namespace
+# document puts it, written only when the project gives it.
+
+
+@dataclass(frozen=True)
+class TrailerTag:
+    """A channel's podcast:trailer: an episode whose episode_type is "trailer"."""
+
+    title: str
+    url: str
+    length: int
+    mime: str
+    published: datetime
+    season: int | None
+
+
+@dataclass
+class MoreTags:
+    funding: tuple[Funding, ...] = ()
+    license: str | None = None
+    license_url: str | None = None
+    location: Location | None = None
+    block: bool = False
+    txt: tuple[Txt, ...] = ()  # channel only, as the rest below
+    update_frequency: UpdateFrequency | None = None
+    podroll: tuple[RemoteItem, ...] = ()
+    trailers: list[TrailerTag] = field(default_factory=list)
+    soundbites: tuple[Soundbite, ...] = ()  # item only
+
+
+def _more(parent: Any, tags: MoreTags, *, channel: bool) -> None:
+    for funding in tags.funding:
+        _add(parent, PODCAST_NS, "funding", funding.text, {"url": funding.url})
+    if tags.license:
+        url = {"url": tags.license_url} if tags.license_url else {}
+        _add(parent, PODCAST_NS, "license", tags.license, url)
+    if tags.location is not None:
+        _location(parent, tags.location)
+    if tags.block:  # Apple acts on "Yes" only; podcast:block is the channel's alone
+        _add(parent, ITUNES_NS, "block", "Yes")
+        if channel:
+            _add(parent, PODCAST_NS, "block", "yes")
+    for txt in tags.txt:
+        _add(parent, PODCAST_NS, "txt", txt.value, {"purpose": txt.purpose} if txt.purpose else {})
+    if tags.update_frequency is not None:
+        _update_frequency(parent, tags.update_frequency)
+    if tags.podroll:
+        podroll = _add(parent, PODCAST_NS, "podroll")
+        for remote in tags.podroll:
+            attrs = {"feedGuid": str(remote.feed_guid)}
+            if remote.feed_url:
+                attrs["feedUrl"] = remote.feed_url
+            _add(podroll, PODCAST_NS, "remoteItem", attrs=attrs)
+    for trailer in tags.trailers:
+        _trailer(parent, trailer)
+    for bite in tags.soundbites:
+        attrs = {"startTime": f"{bite.start:g}", "duration": f"{bite.duration:g}"}
+        _add(parent, PODCAST_NS, "soundbite", bite.title, attrs)
+
+
+def _location(parent: Any, location: Location) -> None:
+    attrs = {}
+    if location.geo:
+        attrs["geo"] = location.geo
+    if location.osm:
+        attrs["osm"] = location.osm
+    _add(parent, PODCAST_NS, "location", location.name, attrs)
+
+
+def _update_frequency(parent: Any, frequency: UpdateFrequency) -> None:
+    attrs = {"rrule": frequency.rrule} if frequency.rrule else {}
+    if frequency.complete:
+        attrs["complete"] = "true"
+    _add(parent, PODCAST_NS, "updateFrequency", frequency.text, attrs)
+
+
+def _trailer(parent: Any, trailer: TrailerTag) -> None:
+    attrs = {
+        "pubdate": format_datetime(trailer.published),
+        "url": trailer.url,
+        "length": str(trailer.length),
+        "type": trailer.mime,
+    }
+    if trailer.season is not None:
+        attrs["season"] = str(trailer.season)
+    _add(parent, PODCAST_NS, "trailer", trailer.title[:128], attrs)
