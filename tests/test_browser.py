@@ -14,6 +14,7 @@ import pytest
 from castcal.media import probe as audio
 from tests.conftest import REPO, need_program
 from tests.serving import castcal_serve
+from tests.test_page import TRANSCRIPT
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 FLAGS = [
@@ -38,9 +39,27 @@ def axe_script() -> Path:
     pytest.skip(message)
 
 
+WIDTHS = ((1280, 900), (390, 844))
+# Where to keep a screenshot of every page at every width, for people to look at (unset:
+# none kept).
+SHOTS = os.environ.get("CASTCAL_SHOTS")
+
+
+def with_transcript_and_recording(project: Path) -> None:
+    """Episode 1 given a transcript, and named the recording of the first meeting."""
+    folder = project / "episodes/hva-er-endringsledelse"
+    (folder / "transcript.vtt").write_text(TRANSCRIPT, encoding="utf-8")
+    toml = folder / "episode.toml"
+    extra = 'transcript = "transcript.vtt"\nmeeting = "2017-03-03-endringsledelse-i-praksis"\n'
+    toml.write_text(
+        toml.read_text().replace('notes = "notes.md"\n', f'notes = "notes.md"\n{extra}')
+    )
+
+
 @pytest.fixture
 def browser_page(project: Path) -> Iterator[tuple[Any, str, Path]]:
     chromium = need_program("chromium")
+    with_transcript_and_recording(project)
     from playwright.sync_api import sync_playwright
 
     with castcal_serve(project) as url, sync_playwright() as playwright:
@@ -89,15 +108,17 @@ def test_audio_metadata_and_segment_links(browser_page: tuple[Any, str, Path]) -
 
 
 def test_ics_links_download_calendars(browser_page: tuple[Any, str, Path]) -> None:
+    """Only the meeting ahead (shown first, and in the list) offers its calendar file."""
     page, _, _ = browser_page
     links = page.locator("a[download]")
-    assert links.count() == 4
+    assert links.count() == 2
     for index in range(links.count()):
         with page.expect_download() as download:
             links.nth(index).click()
         data = Path(download.value.path()).read_bytes()
         calendar = icalendar.Calendar.from_ical(data)
-        assert len(calendar.walk("VEVENT")) == 1
+        (event,) = calendar.walk("VEVENT")
+        assert "medvirkning" in str(event["SUMMARY"])
 
 
 def test_keyboard_reaches_the_controls(browser_page: tuple[Any, str, Path]) -> None:
@@ -122,3 +143,39 @@ def test_axe_finds_no_serious_violations(browser_page: tuple[Any, str, Path]) ->
     ]
     assert serious == []
     assert results["passes"]
+
+
+def test_every_page_passes_axe_at_both_widths(browser_page: tuple[Any, str, Path]) -> None:
+    """Every page of the site, at a desktop's and a phone's width: no violation of any
+    impact. With CASTCAL_SHOTS set, a screenshot of each is kept there."""
+    page, url, feeds = browser_page
+    names = sorted(p.relative_to(feeds).as_posix() for p in feeds.rglob("*.html"))
+    assert len(names) == 1 + 2 + 4  # the show page, the episodes', the meetings'
+    script = axe_script()
+    for width, height in WIDTHS:
+        page.set_viewport_size({"width": width, "height": height})
+        for name in names:
+            page.goto(url + name)
+            page.add_script_tag(path=str(script))
+            results = page.evaluate("async () => await axe.run(document)")
+            found = [(v["id"], v["impact"], len(v["nodes"])) for v in results["violations"]]
+            assert found == [], (name, width, found)
+            assert results["passes"]
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, (name, width, scroll)  # nothing wider than the screen
+            if SHOTS:
+                Path(SHOTS).mkdir(parents=True, exist_ok=True)
+                shot = Path(SHOTS) / f"{name.replace('/', '-').removesuffix('.html')}-{width}.png"
+                page.screenshot(path=str(shot), full_page=True)
+
+
+def test_transcript_time_plays_from_there(browser_page: tuple[Any, str, Path]) -> None:
+    page, url, _ = browser_page
+    page.goto(url + "episoder/hva-er-endringsledelse.html")
+    page.wait_for_function("document.querySelector('#spiller').readyState >= 1")
+    page.click(".transcript a[data-seek='8.5']")
+    page.wait_for_function("document.querySelector('#spiller').currentTime >= 8.5")
+    page.evaluate("document.querySelector('#spiller').pause()")
+    now = page.evaluate("document.querySelector('#spiller').currentTime")
+    assert 8.5 <= now < 9.5, now
+    assert page.url.endswith("hva-er-endringsledelse.html")  # the player moved, not the page

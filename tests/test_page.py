@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 from tests.conftest import Run
 
 BASE = "https://www.example.org/endringspodden/"
-ALLOWED_HOSTS = ("calendar.google.com", "outlook.office.com")
+ALLOWED_HOSTS = ("calendar.google.com", "outlook.office.com", "outlook.live.com")
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_page_lists_every_episode_and_meeting(feeds: Path) -> None:
     text = tree.text_content()
     for title in ("Digital transformasjon som driver for endring", "Hva er endringsledelse?"):
         assert title in text
-    headings = [h.text_content().strip() for h in tree.xpath("//h4")]
+    headings = [h.text_content().strip() for h in tree.xpath("//article/h4")]
     # build time (SOURCE_DATE_EPOCH) is September 2026: two meetings ahead, two behind
     assert headings == [
         "Endring til frokost: et år med endringsledelse Avlyst",
@@ -77,24 +77,26 @@ def test_page_lists_every_episode_and_meeting(feeds: Path) -> None:
 
 
 def test_add_to_calendar_links(feeds: Path) -> None:
+    """The meeting ahead offers all four ways into a calendar, with its UTC times; the
+    cancelled one says so and offers none."""
     tree: Any = lxml_html.fromstring((feeds / "index.html").read_bytes())
-    (google,) = [
-        a.get("href")
-        for a in tree.xpath("//article[@id='2017-03-03-endringsledelse-i-praksis']//a")
-        if "calendar.google.com" in a.get("href")
-    ]
+    article = "//article[@id='2027-01-20-endring-og-medvirkning']"
+    (google,) = [h for h in tree.xpath(f"{article}//a/@href") if "calendar.google.com" in h]
     query = parse_qs(urlsplit(google).query)
-    assert query["dates"] == ["20170303T070000Z/20170303T083000Z"]
+    assert query["dates"] == ["20270120T070000Z/20270120T083000Z"]
     assert query["ctz"] == ["Europe/Oslo"]
-    assert "Karine Rikheim" in query["details"][0]
-    (outlook,) = tree.xpath(
-        "//article[@id='2017-03-03-endringsledelse-i-praksis']//a[contains(@href, 'outlook')]/@href"
-    )
-    query = parse_qs(urlsplit(outlook).query)
-    assert query["startdt"] == ["2017-03-03T07:00:00Z"] and query["enddt"] == [
-        "2017-03-03T08:30:00Z"
+    outlook = tree.xpath(f"{article}//a[contains(@href, 'outlook')]/@href")
+    assert sorted(urlsplit(h).hostname for h in outlook) == [
+        "outlook.live.com",
+        "outlook.office.com",
     ]
-    assert query["rru"] == ["addevent"]
+    for href in outlook:
+        assert urlsplit(href).path == "/calendar/deeplink/compose"
+        query = parse_qs(urlsplit(href).query)
+        assert query["path"] == ["/calendar/action/compose"] and query["rru"] == ["addevent"]
+        assert query["startdt"] == ["2027-01-20T07:00:00Z"]
+        assert query["enddt"] == ["2027-01-20T08:30:00Z"]
+        assert query["subject"] == ["Endring til frokost: medvirkning når organisasjonen endres"]
     cancelled = tree.xpath("//article[@class='cancelled']")
     assert len(cancelled) == 1 and "Avlyst" in cancelled[0].text_content()
     assert not [a for a in cancelled[0].xpath(".//a/@href") if "google" in a or "outlook" in a]
@@ -114,11 +116,18 @@ def test_atom_feed_lists_every_meeting(feeds: Path) -> None:
 
 
 def test_feed_items_link_to_the_page(feeds: Path) -> None:
+    """Each item of every feed links the episode's own page, which the build wrote."""
     parsed = feedparser.parse(feeds / "podcast.xml")
     assert [e.link for e in parsed.entries] == [
-        f"{BASE}#digital-transformasjon",
-        f"{BASE}#hva-er-endringsledelse",
+        f"{BASE}episoder/digital-transformasjon.html",
+        f"{BASE}episoder/hva-er-endringsledelse.html",
     ]
+    for name in ("podcast.xml", "endringspraten.xml", "endringsnemda.xml"):
+        entries = feedparser.parse(feeds / name).entries
+        assert entries
+        for entry in entries:
+            assert entry.link.startswith(BASE), entry.link
+            assert (feeds / entry.link.removeprefix(BASE)).is_file(), entry.link
 
 
 def test_page_without_calendar_or_upcoming_meetings(
@@ -149,3 +158,230 @@ def test_page_without_calendar_or_upcoming_meetings(
     assert "Endring til frokost" not in page and "møter" not in page
     assert "\x00" not in page
     assert page.count('id="hva-er-endringsledelse"') == 1
+
+
+TRANSCRIPT = """WEBVTT
+
+NOTE written for the test
+
+1
+00:00:00.000 --> 00:00:04.000
+<v Kari Nordmann>Velkommen til Difis endringspodd.</v>
+
+2
+00:00:04.000 --> 00:00:08.500 align:start
+<v Kari Nordmann>I dag spør vi:
+hva er endringsledelse?
+
+00:00:08.500 --> 00:00:11.000
+<v.loud Ola Hansen>Det er et <i>godt</i> spørsmål &amp; et vanskelig et.</v>
+
+00:00:11.000 --> 00:00:14.000
+<v Kari Nordmann>Over til endringsnemda.
+"""
+CUES = [
+    ("0:00", "Kari Nordmann", "Velkommen til Difis endringspodd."),
+    ("0:04", None, "I dag spør vi: hva er endringsledelse?"),
+    ("0:08", "Ola Hansen", "Det er et godt spørsmål & et vanskelig et."),
+    ("0:11", "Kari Nordmann", "Over til endringsnemda."),
+]
+MEETING = "2017-03-03-endringsledelse-i-praksis"
+
+
+@pytest.fixture
+def site(project: Path, castcal: Callable[..., Run]) -> Path:
+    """The sample with a transcript for episode 1, which records the first meeting."""
+    folder = project / "episodes/hva-er-endringsledelse"
+    (folder / "transcript.vtt").write_text(TRANSCRIPT, encoding="utf-8")
+    toml = folder / "episode.toml"
+    extra = f'transcript = "transcript.vtt"\nmeeting = "{MEETING}"\n'
+    toml.write_text(
+        toml.read_text().replace('notes = "notes.md"\n', f'notes = "notes.md"\n{extra}')
+    )
+    result = castcal("build", "--config", project / "config.toml")
+    assert result.exit_code == 0, result.stderr
+    return project / "feeds"
+
+
+def pages(feeds: Path) -> list[Path]:
+    return sorted(feeds.rglob("*.html"))
+
+
+def tree_of(path: Path) -> Any:
+    return lxml_html.fromstring(path.read_bytes())
+
+
+def test_every_page_is_written_and_parses(site: Path) -> None:
+    names = [p.relative_to(site).as_posix() for p in pages(site)]
+    assert names == [
+        "episoder/digital-transformasjon.html",
+        "episoder/hva-er-endringsledelse.html",
+        "index.html",
+        "moter/2017-03-03-endringsledelse-i-praksis.html",
+        "moter/2017-05-24-ny-digital-hverdag.html",
+        "moter/2026-12-09-et-aar-med-endringsledelse.html",
+        "moter/2027-01-20-endring-og-medvirkning.html",
+    ]
+    for path in pages(site):
+        parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+        parser.parse(path.read_bytes())
+        assert not parser.errors, path
+        tree = tree_of(path)
+        assert tree.get("lang") == "nb"
+        assert not tree.xpath("//link[@rel='stylesheet']") and not tree.xpath("//script[@src]")
+        for src in tree.xpath("//@src"):
+            assert "://" not in src and not src.startswith("//"), (path, src)
+            assert (path.parent / src).resolve().is_file(), (path, src)
+        (icon,) = tree.xpath("//link[@rel='icon']/@href")
+        assert (path.parent / icon).resolve().is_file()
+        for href in tree.xpath("//a/@href"):
+            if "://" not in href and ":" not in href.split("/")[0] and not href.startswith("#"):
+                target = (path.parent / href.split("#")[0]).resolve()
+                assert target.is_file() or (target / "index.html").is_file(), (path, href)
+        levels = [int(h.tag[1]) for h in tree.xpath("//h1|//h2|//h3|//h4|//h5|//h6")]
+        assert levels[0] == 1 and levels.count(1) == 1, path
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), (path, levels)
+
+
+def test_sharing_metadata(site: Path) -> None:
+    page = site / "episoder/digital-transformasjon.html"
+    tree = tree_of(page)
+    meta = {m.get("property") or m.get("name"): m.get("content") for m in tree.xpath("//meta")}
+    assert tree.xpath("//link[@rel='canonical']/@href") == [
+        f"{BASE}episoder/digital-transformasjon.html"
+    ]
+    assert meta["og:title"] == "Digital transformasjon som driver for endring"
+    assert meta["og:type"] == "article"
+    assert meta["og:description"].startswith("Gjest i endringspraten er Svein Kristensen")
+    assert meta["description"] == meta["og:description"]
+    assert meta["og:audio"] == f"{BASE}audio/digital-transformasjon.mp3"
+    assert meta["og:image"].startswith(f"{BASE}images/cover-")
+    assert (site / meta["og:image"].removeprefix(BASE)).is_file()
+    for path in pages(site):
+        tree = tree_of(path)
+        (canonical,) = tree.xpath("//link[@rel='canonical']/@href")
+        assert (site / (canonical.removeprefix(BASE) or "index.html")).resolve() == path.resolve()
+        assert tree.xpath("//meta[@property='og:title']/@content")
+        assert tree.xpath("//meta[@name='description']/@content")
+
+
+def test_episode_page_shows_the_transcript(site: Path) -> None:
+    tree = tree_of(site / "episoder/hva-er-endringsledelse.html")
+    cues = tree.xpath("//section[@aria-labelledby='transkripsjon']//div[@class='transcript']/p")
+    seen = []
+    for cue in cues:
+        (time,) = cue.xpath("a[@data-seek]")
+        speaker = cue.xpath("string(span[@class='speaker'])").removesuffix(":") or None
+        text = cue.text_content().removeprefix(time.text_content()).strip()
+        text = text.removeprefix(f"{speaker}:").strip() if speaker else text
+        seen.append((time.text_content(), speaker, text))
+        assert time.get("href").startswith("../audio/hva-er-endringsledelse.mp3#t=")
+    assert seen == CUES
+    seeks = [float(c.xpath("a/@data-seek")[0]) for c in cues]
+    assert seeks == [0.0, 4.0, 8.5, 11.0]
+    # the show notes' headings are below the page's own, and the segments are explained
+    headings = [(h.tag, h.text_content()) for h in tree.xpath("//h1|//h2|//h3")]
+    assert headings[0] == ("h1", "1. Hva er endringsledelse?")
+    assert ("h3", "Endringspraten") in headings and ("h2", "Endringspraten") not in headings
+    parts = tree.xpath("//section[@aria-labelledby='deler']//a[@data-seek]/@data-seek")
+    assert parts == ["0.0", "11.0"]
+    assert "Et panel drøfter konkrete saker" in tree.text_content()
+    hrefs = tree.xpath("//a/@href")
+    assert f"{BASE}endringsnemda.xml" in hrefs and f"{BASE}podcast.xml" in hrefs
+
+
+def test_episode_page_names_its_people(site: Path) -> None:
+    tree = tree_of(site / "episoder/digital-transformasjon.html")
+    people = [li.text_content() for li in tree.xpath("//section[@aria-labelledby='folk']//li")]
+    assert people == ["Svein Kristensen (gjest)"]
+
+
+def test_recording_and_meeting_link_each_other(site: Path) -> None:
+    episode = "episoder/hva-er-endringsledelse.html"
+    meeting = f"moter/{MEETING}.html"
+    assert f"../{meeting}" in tree_of(site / episode).xpath("//main//a/@href")
+    assert f"../{episode}" in tree_of(site / meeting).xpath("//main//a/@href")
+    index = tree_of(site / "index.html")
+    assert index.xpath(f"//article[@id='{MEETING}']//a[@href='{episode}']")
+    assert not tree_of(site / "episoder/digital-transformasjon.html").xpath(
+        "//a[contains(@href, 'moter/')]"
+    )
+
+
+def calendar_links(tree: Any) -> list[str]:
+    """Links that register for or add a meeting to a calendar (not the series' own)."""
+    registration = f"{BASE}frokost/pamelding"
+    return [
+        h
+        for h in tree.xpath(".//a/@href")
+        if h == registration
+        or "calendar.google.com/calendar/render" in h
+        or "/deeplink/compose" in h
+        or (h.endswith(".ics") and "events/" in h)
+    ]
+
+
+def test_ended_meetings_offer_no_registration_or_calendar(site: Path) -> None:
+    """At the build's time (September 2026) two meetings are held: their ids appear in no
+    calendar link on any page; the one ahead has all of them; the cancelled none."""
+    held = ("2017-03-03", "2017-05-24", "20170303", "20170524")
+    ahead = "2027-01-20-endring-og-medvirkning"
+    for path in pages(site):
+        links = calendar_links(tree_of(path))
+        assert not [h for h in links if any(day in h for day in held)], path
+    for name in ("2017-03-03-endringsledelse-i-praksis", "2017-05-24-ny-digital-hverdag"):
+        tree = tree_of(site / f"moter/{name}.html")
+        assert calendar_links(tree) == [] and "Møtet er holdt." in tree.text_content()
+    cancelled = tree_of(site / "moter/2026-12-09-et-aar-med-endringsledelse.html")
+    assert calendar_links(cancelled) == []
+    assert "Møtet er avlyst." in cancelled.text_content()
+    tree = tree_of(site / f"moter/{ahead}.html")
+    links = calendar_links(tree)
+    hosts = sorted(urlsplit(h).hostname or "" for h in links)
+    assert hosts == [
+        "",
+        "calendar.google.com",
+        "outlook.live.com",
+        "outlook.office.com",
+        "www.example.org",  # the registration
+    ]
+    assert f"../events/{ahead}.ics" in links and (site / f"events/{ahead}.ics").is_file()
+    for href in links:
+        if "outlook" in href:
+            query = parse_qs(urlsplit(href).query)
+            assert (query["startdt"], query["enddt"]) == (
+                ["2027-01-20T07:00:00Z"],
+                ["2027-01-20T08:30:00Z"],
+            )
+    index = tree_of(site / "index.html")
+    (highlight,) = index.xpath("//section[@class='next']")
+    assert highlight.xpath(f".//a[@href='moter/{ahead}.html']")
+    assert len(calendar_links(highlight)) == 5  # registration and all four
+    assert "2026-12-09" not in highlight.text_content()
+
+
+def test_meetings_and_pages_move_with_the_build_time(
+    site: Path, project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built again after the meeting ahead has ended, its page drops the links."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")  # 2027-01-15: still ahead
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    page = site / "moter/2027-01-20-endring-og-medvirkning.html"
+    assert calendar_links(tree_of(page))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1810000000")  # May 2027: held
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    assert calendar_links(tree_of(page)) == []
+    for path in pages(site):
+        assert calendar_links(tree_of(path)) == [], path
+    assert not tree_of(site / "index.html").xpath("//section[@class='next']")
+
+
+def test_archive_lists_every_episode(site: Path) -> None:
+    tree = tree_of(site / "index.html")
+    archive = tree.xpath("//ul[@class='archive']/li/a/@href")
+    assert archive == [
+        "episoder/digital-transformasjon.html",
+        "episoder/hva-er-endringsledelse.html",
+    ]
+    segments = [dt.text_content() for dt in tree.xpath("//section[@aria-labelledby='deler']//dt")]
+    assert segments == ["Endringspraten", "Endringsnemda"]

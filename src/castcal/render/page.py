@@ -6,6 +6,7 @@ meetings are still ahead); no clock."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from castcal.content.models import Episode, Event, Project
 from castcal.render import norwegian, paths
 from castcal.render.feed import newest_first
 from castcal.render.norwegian import WEEKDAYS, norwegian_date
+from castcal.render.site import site
 
 if TYPE_CHECKING:
     from jinja2 import Environment, Template
@@ -45,7 +47,23 @@ def google_link(event: Event, details: str) -> str:
     return "https://calendar.google.com/calendar/render?" + urlencode(query, quote_via=quote)
 
 
-def outlook_link(event: Event, details: str) -> str:
+OUTLOOK_PERSONAL = "outlook.live.com"  # Outlook.com, for personal accounts
+OUTLOOK_WORK = "outlook.office.com"  # Microsoft 365, for work and school accounts
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
+
+
+def demote(html: str, top: int) -> str:
+    """Show notes' HTML with its headings moved down so the largest is ``<h{top}>``: never
+    above the page's own headings (none moved past ``<h6>``, none moved up)."""
+    levels = [int(m.group(2)) for m in _HEADING.finditer(html)]
+    shift = max(0, top - min(levels)) if levels else 0
+    if not shift:
+        return html
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + shift)}", html)
+
+
+def outlook_link(event: Event, details: str, host: str = OUTLOOK_WORK) -> str:
+    """A link to Outlook's form for a new event, filled in, on ``host``."""
     iso = "%Y-%m-%dT%H:%M:%SZ"
     query = {
         "path": "/calendar/action/compose",
@@ -56,15 +74,14 @@ def outlook_link(event: Event, details: str) -> str:
         "body": details,
         "location": event.location,
     }
-    return "https://outlook.office.com/calendar/deeplink/compose?" + urlencode(
-        query, quote_via=quote
-    )
+    return f"https://{host}/calendar/deeplink/compose?" + urlencode(query, quote_via=quote)
 
 
 @dataclass(frozen=True)
 class EpisodeView:
     episode: Episode
     anchor: str
+    page: str  # its own page, relative to feeds/
     date: str
     iso_date: str
     duration: str
@@ -72,7 +89,7 @@ class EpisodeView:
     audio_mime: str
     segments: list[tuple[str, float, str]]  # (title, start, start as m:ss)
     notes_html: str | None
-    transcript_url: str | None
+    has_transcript: bool
     mark: str | None  # in a preview: "Utkast", or when it is to be published
 
 
@@ -80,14 +97,23 @@ class EpisodeView:
 class MeetingView:
     event: Event
     anchor: str
+    page: str  # its own page, relative to feeds/
     when: str
     iso_start: str
+    ended: bool  # at the build's time: no registration or calendar links then
     ics: str
     google: str
-    outlook: str
+    outlook: str  # for work and school accounts
+    outlook_live: str  # for personal accounts
+    recording: tuple[str, str] | None  # the episode recorded there: title, page
+
+    @property
+    def open(self) -> bool:
+        """Whether to offer registration and calendar links: ahead and not called off."""
+        return not self.ended and not self.event.cancelled
 
 
-def _episode_view(
+def episode_view(
     project: Project, episode: Episode, notes_html: str | None, mark: str | None
 ) -> EpisodeView:
     show = project.config.podcast
@@ -95,19 +121,22 @@ def _episode_view(
     return EpisodeView(
         episode=episode,
         anchor=episode.id,
+        page=paths.episode_page(episode),
         date=norwegian_date(episode.meta.published),
         iso_date=episode.meta.published.date().isoformat(),
         duration=clock(episode.audio.facts.duration),
         audio_url=path if path is not None else episode.audio.source,
         audio_mime=episode.audio.facts.mime,
         segments=[(c.title, c.start, clock(c.start)) for c in chapters(show, episode)],
-        notes_html=notes_html,
-        transcript_url=paths.transcript(episode) if episode.transcript is not None else None,
+        notes_html=demote(notes_html, 4) if notes_html else None,
+        has_transcript=episode.transcript is not None,
         mark=mark,
     )
 
 
-def _meeting_view(event: Event) -> MeetingView:
+def meeting_view(event: Event, now: datetime, recording: Episode | None) -> MeetingView:
+    """A meeting as its page and its entry show it at ``now``, with the episode recorded
+    there, if any."""
     start, end = event.start, event.end
     day = f"{WEEKDAYS[start.weekday()]} {norwegian_date(start)}"
     when = f"{day}, kl. {start:%H.%M}–{end:%H.%M}"
@@ -118,12 +147,22 @@ def _meeting_view(event: Event) -> MeetingView:
     return MeetingView(
         event=event,
         anchor=event.id,
+        page=paths.meeting_page(event),
         when=when,
         iso_start=start.isoformat(),
+        ended=end < now,
         ics=paths.event(event),
         google=google_link(event, details),
         outlook=outlook_link(event, details),
+        outlook_live=outlook_link(event, details, OUTLOOK_PERSONAL),
+        recording=(recording.meta.title, paths.episode_page(recording)) if recording else None,
     )
+
+
+def recordings(project: Project) -> dict[str, Episode]:
+    """The episode that recorded each meeting, by the meeting's id (the newest, if two
+    name the same one)."""
+    return {e.meta.meeting: e for e in project.episodes if e.meta.meeting}
 
 
 def lists(project: Project, now: datetime) -> tuple[list[Episode], list[Event], list[Event]]:
@@ -152,9 +191,10 @@ def episode_key(episode: Episode, mark: str | None = None) -> tuple[object, ...]
     return ("episode-html", episode.fingerprint, mark)
 
 
-def meeting_key(event: Event) -> tuple[object, ...]:
-    """Everything a meeting's entry is made from besides the project."""
-    return ("meeting-html", event.fingerprint, event.uid)
+def meeting_key(event: Event, now: datetime, recording: Episode | None) -> tuple[object, ...]:
+    """Everything a meeting's entry or page is made from besides the project."""
+    made = recording and (recording.id, recording.meta.title)
+    return ("meeting-html", event.fingerprint, event.uid, event.end < now, made)
 
 
 def episode_html(
@@ -162,12 +202,13 @@ def episode_html(
 ) -> str:
     """An episode's entry; ``notes_html`` is its show notes as HTML, ``mark`` what
     ``episode_mark`` gives it."""
-    view = _episode_view(project, episode, notes_html, mark)
-    return str(_template("episode").render(view=view))
+    view = episode_view(project, episode, notes_html, mark)
+    return str(template("episode").render(view=view))
 
 
-def meeting_html(event: Event) -> str:
-    return str(_template("meeting").render(view=_meeting_view(event)))
+def meeting_html(event: Event, now: datetime, recording: Episode | None) -> str:
+    """A meeting's entry on the show page, as it is at ``now``."""
+    return str(template("meeting").render(view=meeting_view(event, now, recording)))
 
 
 @functools.cache
@@ -184,7 +225,7 @@ def _environment() -> Environment:
 
 
 @functools.cache
-def _template(name: str) -> Template:
+def template(name: str) -> Template:
     """A template, compiled when first used in this process."""
     return _environment().get_template(f"{name}.html.j2")
 
@@ -204,31 +245,57 @@ class Entries:
         return self.count > 0
 
 
-def render(project: Project, episodes: Entries, upcoming: Entries, past: Entries) -> list[bytes]:
-    """The page around its entries' HTML, in the order ``lists`` gives them: in pieces
-    as the template makes them, to be written one after another."""
-    show = project.config.podcast
-    feed_url = paths.url(project, paths.FEED)
-    host_path = feed_url.split("://", 1)[1]
-    calendar_url = paths.url(project, paths.CALENDAR)
-    webcal = "webcal://" + calendar_url.split("://", 1)[1]
-    chunks = _template("index").generate(
-        show=show,
-        cover=paths.cover(project),
-        cover_size=project.cover.size,
-        feed_url=feed_url,
-        podcast_link="podcast://" + host_path,
-        segment_feeds=[
-            (kind.title, paths.url(project, paths.segment_feed(key)))
-            for key, kind in show.segments.items()
-        ],
+@dataclass(frozen=True, slots=True)
+class ArchiveLine:
+    """An episode in the show page's list of them all."""
+
+    page: str
+    number: int | None
+    title: str
+    iso_date: str
+    date: str
+    duration: str
+
+
+def archive(episodes: Iterable[Episode]) -> list[ArchiveLine]:
+    return [
+        ArchiveLine(
+            page=paths.episode_page(e),
+            number=e.meta.number,
+            title=e.meta.title,
+            iso_date=e.published.date().isoformat(),
+            date=norwegian_date(e.published),
+            duration=clock(e.audio.facts.duration),
+        )
+        for e in episodes
+    ]
+
+
+def next_meeting(upcoming: Iterable[Event]) -> Event | None:
+    """The meeting the show page puts first: the soonest ahead not called off."""
+    return next((e for e in upcoming if not e.cancelled), None)
+
+
+def render(
+    project: Project,
+    episodes: Entries,
+    meetings: tuple[Entries, Entries],
+    lines: list[ArchiveLine],
+    highlight: MeetingView | None,
+) -> list[bytes]:
+    """The page around its entries' HTML (the newest episodes; the meetings ahead and
+    past, in the order ``lists`` gives them), the list of every episode and the next
+    meeting: in pieces as the template makes them, to be written one after another."""
+    calendar = project.config.calendar
+    chunks = template("index").generate(
+        site=site(project),
+        root="",
+        page_url=project.base_url,
         episodes=episodes,
-        calendar=project.config.calendar,
-        upcoming=upcoming,
-        past=past,
-        calendar_url=calendar_url,
-        webcal_url=webcal,
-        google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
-        atom_url=paths.url(project, paths.ATOM),
+        archive=lines,
+        next_meeting=highlight,
+        calendar_description=calendar.description if calendar is not None else "",
+        upcoming=meetings[0],
+        past=meetings[1],
     )
     return [chunk.encode("utf-8") for chunk in chunks]
