@@ -253,6 +253,7 @@ def test_changing_the_time_bumps_sequence_once(
         "events/2027-01-20-endring-og-medvirkning.ics",
         "frokost.atom",
         "index.html",
+        "moter/2027-01-20-endring-og-medvirkning.html",
         "manifest.json",
     }
     # and a build with nothing changed changes no byte
@@ -355,3 +356,42 @@ def test_meetings_in_years_of_other_clock_rules_are_a_content_problem(
     assert "1995 and 2027" in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(project / "feeds") == before
+
+
+RECORDING = "https://www.example.org/endringspodden/episoder/hva-er-endringsledelse.html"
+
+
+def name_meeting(project: Path, meeting: str) -> None:
+    toml = project / "episodes/hva-er-endringsledelse/episode.toml"
+    text = toml.read_text("utf-8")
+    toml.write_text(
+        text.replace('notes = "notes.md"', f'notes = "notes.md"\nmeeting = "{meeting}"')
+    )
+
+
+def descriptions(feeds: Path, uid: str) -> list[str]:
+    """The meeting's VEVENT description in the series and in its own file."""
+    own = feeds / "events" / uid.replace("@www.example.org", ".ics")
+    return [str(vevents(path)[uid]["DESCRIPTION"]) for path in (feeds / SERIES, own)]
+
+
+def test_a_recorded_meeting_names_its_recording_once_it_has_ended(
+    project: Path, castcal: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name_meeting(project, "2027-01-20-endring-og-medvirkning")
+    before = descriptions(build(project, castcal), UID)  # the build is in September 2026
+    assert len(before) == 2 and not any("Opptak" in d or RECORDING in d for d in before)
+    after = descriptions(rebuild_later(project, castcal, monkeypatch, days=130), UID)
+    for description in after:
+        assert description.endswith(f"\n\nOpptak: {RECORDING}")
+    assert [d.removesuffix(f"\n\nOpptak: {RECORDING}") for d in after] == before
+
+
+def test_only_the_recorded_meeting_names_a_recording(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    name_meeting(project, "2017-03-03-endringsledelse-i-praksis")
+    feeds = build(project, castcal)
+    for uid, event in vevents(feeds / SERIES).items():
+        held = uid.startswith("2017-03-03-")
+        assert (f"Opptak: {RECORDING}" in str(event["DESCRIPTION"])) == held, uid

@@ -41,9 +41,10 @@ def summary(event: Event) -> str:
     return f"AVLYST: {event.meta.title}" if event.cancelled else event.meta.title
 
 
-def details(event: Event) -> str:
+def details(event: Event, recording: str | None = None) -> str:
     """The meeting as text, for calendars, the Atom feed and calendar links: clients show
-    no structured speakers, so they go here."""
+    no structured speakers, so they go here; ``recording``: the URL of the page of the
+    episode recorded at the meeting, once it has been held."""
     parts = []
     if event.cancelled:
         parts.append("Møtet er avlyst.")
@@ -53,4 +54,6 @@ def details(event: Event) -> str:
         parts.append("Innledere:\n" + "\n".join(f"- {s.line()}" for s in event.meta.speakers))
     if event.meta.registration:
         parts.append(f"Påmelding: {event.meta.registration}")
+    if recording:
+        parts.append(f"Opptak: {recording}")
     return "\n\n".join(parts)

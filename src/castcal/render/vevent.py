@@ -16,26 +16,45 @@ import functools
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from castcal.content.fields import geo_point
 from castcal.content.models import Event, Project
-from castcal.render import norwegian
+from castcal.render import norwegian, paths
 from castcal.render.facts import Revision
 
 _STATUS = {"confirmed": "CONFIRMED", "tentative": "TENTATIVE", "cancelled": "CANCELLED"}
 
 
-def vevent_key(event: Event, revision: Revision) -> tuple[object, ...]:
+def recordings(project: Project, now: datetime) -> dict[str, str]:
+    """The URL of each held meeting's recording (its episode's page), by meeting id: of
+    the meetings an episode names (``meeting``) that have ended by ``now``, the build's
+    time; a meeting two episodes name gets the first published."""
+    ended = {e.id for e in project.events if e.end <= now}
+    found: dict[str, str] = {}
+    for episode in project.episodes:  # oldest first
+        name = episode.meta.meeting
+        if name in ended:
+            found.setdefault(name, paths.url(project, paths.episode_page(episode)))
+    return found
+
+
+def vevent_key(
+    event: Event, revision: Revision, recording: str | None = None
+) -> tuple[object, ...]:
     """Everything a meeting's VEVENT is made from besides the project: its file (by its
-    fingerprint), its UID and its revision."""
+    fingerprint), its UID, its revision, and its recording's URL if it names one."""
     return ("vevent", event.fingerprint, event.uid, revision.sequence,
-            revision.created, revision.last_modified)  # fmt: skip
+            revision.created, revision.last_modified, recording)  # fmt: skip
 
 
-def vevent(project: Project, event: Event, revision: Revision) -> bytes:
+def vevent(
+    project: Project, event: Event, revision: Revision, recording: str | None = None
+) -> bytes:
     """A meeting's VEVENT, as it stands in both calendars (no alarm): stable UID, no
     ATTENDEE, speakers in the description, and DTSTAMP the last revision's time (RFC 5545
     3.8.7.2, for a calendar without METHOD), so no byte depends on the clock. Its
     properties in the order icalendar writes them: SUMMARY, DTSTART, DTEND, DTSTAMP,
-    UID, SEQUENCE, then by name."""
+    UID, SEQUENCE, then by name. ``recording``: the URL of the page of the episode
+    recorded at the meeting, named in the description once the meeting has been held."""
     calendar = project.config.calendar
     assert calendar is not None
     url = event.meta.url or event.meta.registration or calendar.url or project.base_url
@@ -48,7 +67,8 @@ def vevent(project: Project, event: Event, revision: Revision) -> bytes:
         f"UID:{escape_text(event.uid)}",
         f"SEQUENCE:{int(revision.sequence)}",
         f"CREATED:{_utc(revision.created)}",
-        f"DESCRIPTION:{escape_text(norwegian.details(event))}",
+        f"DESCRIPTION:{escape_text(norwegian.details(event, recording))}",
+        *_geo(event),
         f"LAST-MODIFIED:{_utc(revision.last_modified)}",
         f"LOCATION:{escape_text(event.location)}",
         f"STATUS:{_STATUS[event.meta.status]}",
@@ -57,6 +77,14 @@ def vevent(project: Project, event: Event, revision: Revision) -> bytes:
         "END:VEVENT",
     ]
     return _joined(lines)
+
+
+def _geo(event: Event) -> list[str]:
+    """The venue's GEO, latitude;longitude as icalendar writes the floats; none without."""
+    if event.meta.geo is None:
+        return []
+    latitude, longitude = geo_point(event.meta.geo)
+    return [f"GEO:{latitude!r};{longitude!r}"]
 
 
 def alarm(event: Event, before: timedelta) -> bytes:
