@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from castcal.build.cache import PATH
 from castcal.build.fresh import Outputs, fingerprint
 from castcal.build.parallel import Batch, Pool
 from castcal.content.chapters import chapters
 from castcal.content.models import Episode, Media, Project, episode_folder
+from castcal.errors import Problem
 from castcal.media import cuts, tagging
 from castcal.media.tagging import TagInfo
 from castcal.render import paths, segments
@@ -149,19 +151,27 @@ def _copies(
     for name, print_, made_of in files:
         if isinstance(made_of, Media):  # the episode's own, tagged whole
             tags = _tags(project, episode, episode.meta.title, show.title, whole=True)
-            source = folder / made_of.source
+            source = _source(project.root, folder, made_of)
             copies.append(Copy(name, print_, source, made_of.facts.extension, tags, None))
             continue
         album = f"{show.title}: {show.segments[made_of.kind].title}"
-        tags = _tags(project, episode, made_of.title, album, whole=False)
+        tags = _tags(project, episode, made_of.title(show), album, whole=False)
         own = made_of.own
         if own is None:  # cut from the episode's MP3
-            source = folder / episode.audio.source
+            source = _source(project.root, folder, episode.audio)
             copies.append(Copy(name, print_, source, "mp3", tags, made_of.position))
         else:
             source, extension = folder / own.source, own.facts.extension
             copies.append(Copy(name, print_, source, extension, tags, None, own.facts.duration))
     return copies
+
+
+def _source(root: Path, folder: Path, media: Media) -> Path:
+    """The file a published copy is made from: the episode's own, or for a master the
+    MP3 castcal encoded of it."""
+    if media.facts.encoded is not None:
+        return root / PATH.parent / media.facts.encoded
+    return folder / media.source
 
 
 def _tag_print(project: Project) -> str:
@@ -195,3 +205,53 @@ def make_task(task: Task) -> list[Made]:
         staged = None if unchanged else stage(task.out_dir, copy.name, published, task.token)
         made.append(Made(copy.name, copy.print, staged, len(published), duration))
     return made
+
+
+def loudness_report(project: Project) -> list[str]:
+    """A line for each episode whose loudness was measured: its loudness and true peak,
+    and how far it is from the show's (``castcal check`` prints them)."""
+    lines = []
+    for episode in project.episodes:
+        said = _loudness(project, episode)
+        if said is not None:
+            lines.append(f"{episode.id}: {said[0]}")
+    return lines
+
+
+def loudness_warnings(project: Project) -> list[Problem]:
+    """A warning for each episode more than 1 LU from the show's loudness, or whose true
+    peak is over the show's limit (``--strict`` fails on them). Only for a show whose
+    config.toml has an [audio] section: one that never asked is told, not warned (a
+    build with --strict that passed before still passes)."""
+    found: list[Problem] = []
+    if "audio" not in project.config.model_fields_set:
+        return found
+    for episode in project.episodes:
+        said = _loudness(project, episode)
+        if said is not None and said[1]:
+            path = f"episodes/{episode.id}/{episode.audio.source}"
+            found.append(Problem(path, "audio", f"{said[0]}; {said[1]}"))
+    return found
+
+
+def _loudness(project: Project, episode: Episode) -> tuple[str, str] | None:
+    """What is said of the episode's loudness, and what is wrong with it ("" if nothing);
+    None where it was not measured (audio hosted elsewhere)."""
+    facts, show = episode.audio.facts, project.config.audio
+    if facts.lufs is None:
+        return None
+    differs = facts.lufs - show.loudness
+    peak = "" if facts.peak is None else f", peak {facts.peak:.1f} dBTP"
+    if abs(differs) < 0.05:
+        how = f"at the show's {show.loudness:g} LUFS"
+    else:
+        louder = "louder" if differs > 0 else "quieter"
+        how = f"{abs(differs):.1f} LU {louder} than the show's {show.loudness:g} LUFS"
+    wrong = []
+    if abs(differs) > 1.0:
+        wrong.append("podcast apps expect every episode within 1 LU of the show's loudness")
+    if facts.peak is not None and facts.peak > show.true_peak:
+        wrong.append(f"the true peak is over the show's limit of {show.true_peak:g} dBTP")
+    if wrong:
+        wrong.append("encode it again, or deliver a WAV or FLAC master for castcal to encode")
+    return f"{facts.lufs:.1f} LUFS{peak}: {how}", "; ".join(wrong)

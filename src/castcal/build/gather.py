@@ -10,7 +10,9 @@ conditional request.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import math
 import os
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -20,10 +22,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from castcal.build.cache import Fact, Loaded, Store
+from castcal.build.audio import loudness_warnings
+from castcal.build.cache import PATH, Fact, Loaded, Store
 from castcal.build.fresh import fingerprint
 from castcal.build.parallel import Pool
 from castcal.content import load
+from castcal.content.config import Audio
 from castcal.content.cover import Artwork
 from castcal.content.episodes import Draft, Probed
 from castcal.content.fields import is_url
@@ -60,11 +64,17 @@ def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Pro
     known = _known(stored, store, root, config_print)
     each = functools.partial(pool.map, fewest=FEWEST_READS, task="reading content files")
     reading = load.read(root, config, known, found, each, config_path=config_path)
-    probing = _Probing(reading.drafts, store, pool)  # the pool's helpers probe meanwhile
+    audio = config[0].audio if config else Audio()
+    # Every episode's loudness is measured where [audio] holds the show to one (a minute
+    # of audio costs about 0.15 s of decoding); a master's always is.
+    measure = config is not None and "audio" in config[0].model_fields_set
+    probing = _Probing(reading.drafts, store, pool, (root, audio, measure))
     load.read_events(reading, known, each)
     loaded = load.complete(reading, probing.finish(store, network))
     _remember(store, loaded, reading.artwork, config_print, set(stored))
-    return loaded.project
+    project = loaded.project
+    loud = tuple(loudness_warnings(project))
+    return dataclasses.replace(project, warnings=project.warnings + loud) if loud else project
 
 
 def _known(stored: dict[str, Loaded], store: Store, root: Path, config_print: str) -> load.Known:
@@ -133,28 +143,43 @@ class _Probing:
     """The new episodes' audio being probed: local files not known as they are now are
     handed to the pool; remote ones are looked up once those are in."""
 
-    def __init__(self, drafts: list[Draft], store: Store, pool: Pool) -> None:
+    def __init__(
+        self, drafts: list[Draft], store: Store, pool: Pool, masters: tuple[Path, Audio, bool]
+    ) -> None:
+        root, audio, measure = masters  # the project's folder; how masters are encoded
         known = store.facts("audio") if drafts else {}
         self.drafts = drafts
         self.probed: dict[str, dict[str, Probed]] = {d.id: {} for d in drafts}
-        self.todo: list[tuple[str, str, Path]] = []
+        todo: dict[bool, list[tuple[str, str, Path]]] = {True: [], False: []}  # by master
+        jobs: dict[bool, list[Job]] = {True: [], False: []}
         for draft in drafts:
             for source, path in draft.audio.items():
                 stat = _stat(path) if path is not None else None
                 if path is None or stat is None:
                     continue  # a URL, or a file that is not there (content says so)
                 fact = known.get(f"{draft.id}/{source}")
+                encoded = _encoded_name(draft.id, source, stat, audio)
                 if fact is not None and (fact.size, fact.mtime) == stat:
                     facts = AudioFacts.model_validate(fact.value)
-                    self.probed[draft.id][source] = Probed(facts, stamp=stat)
-                else:
-                    self.todo.append((draft.id, source, path))
-        paths = [path for _, _, path in self.todo]
-        self.work = pool.start(probe_file, paths, fewest=FEWEST_PROBES, task="probing audio files")
+                    if _still_encoded(root, facts, encoded) and (
+                        facts.lufs is not None or not measure
+                    ):
+                        self.probed[draft.id][source] = Probed(facts, stamp=stat)
+                        continue
+                master = _is_master(path)
+                todo[master].append((draft.id, source, path))
+                target = root / PATH.parent / encoded
+                jobs[master].append(Job(path, target, encoded, audio, measure or master))
+        self.todo = todo[True] + todo[False]
+        # Even a few masters are shared: each takes seconds a minute of audio to encode.
+        self.work = [
+            pool.start(probe_file, jobs[True], fewest=2, task="encoding masters"),
+            pool.start(probe_file, jobs[False], fewest=FEWEST_PROBES, task="probing audio files"),
+        ]
 
     def finish(self, store: Store, network: Network) -> dict[str, dict[str, Probed]]:
         """What is known of each new episode's audio: by folder name, then by source."""
-        results = self.work.results()
+        results = [result for batch in self.work for result in batch.results()]
         for (episode, source, _), (facts, problem, stat) in zip(self.todo, results, strict=True):
             self.probed[episode][source] = Probed(facts, problem, stat)
             if facts is not None and stat is not None:
@@ -170,6 +195,17 @@ class _Probing:
         return self.probed
 
 
+def _is_master(path: Path) -> bool:
+    """Whether the file at ``path`` is a WAV, FLAC or AIFF master (by its first bytes)."""
+    from castcal.media import encode
+
+    try:
+        with path.open("rb") as file:
+            return encode.is_master(file.read(16))
+    except OSError:
+        return False
+
+
 def _stat(path: Path) -> tuple[int, int] | None:
     try:
         stat = path.stat()
@@ -178,16 +214,66 @@ def _stat(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
-def probe_file(path: Path) -> tuple[AudioFacts | None, str, tuple[int, int] | None]:
-    """One local file's facts (or why it has none), and its size and mtime from before it
-    was read: a change while it is read shows as a new stamp next time."""
-    from castcal.media import probe
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A local audio file to probe; a master among them is encoded into ``target``
+    (``name`` under .castcal-cache/) by the ``audio`` settings."""
 
-    stat = _stat(path)
+    path: Path
+    target: Path
+    name: str
+    audio: Audio
+    measure: bool  # its loudness too
+
+
+def _encoded_name(episode: str, source: str, stat: tuple[int, int], audio: Audio) -> str:
+    """Where the MP3 made of a master is kept under .castcal-cache/: a new name for each
+    version of the master and each [audio] setting."""
+    return f"masters/{fingerprint(episode, source, stat, audio.model_dump())}.mp3"
+
+
+def _still_encoded(root: Path, facts: AudioFacts, name: str) -> bool:
+    """Whether cached facts still hold: not a master's, or its MP3 made by these
+    settings and still there."""
+    if facts.encoded is None:
+        return True
+    return facts.encoded == name and (root / PATH.parent / name).is_file()
+
+
+def probe_file(job: Job) -> tuple[AudioFacts | None, str, tuple[int, int] | None]:
+    """One local file's facts (or why it has none), and its size and mtime from before it
+    was read: a change while it is read shows as a new stamp next time. A master is
+    encoded first, and the facts are those of the MP3 made of it. The loudness of the
+    audio published is measured too."""
+    from castcal.media import encode, probe
+
+    stat = _stat(job.path)
     try:
-        return probe.probe(path), "", stat
-    except probe.AudioError as exc:
+        published, extra = job.path, {}
+        if _is_master(job.path):
+            encode.encode(job.path, job.audio, job.target)
+            published, extra = job.target, {"encoded": job.name}
+        facts = probe.probe(published)
+    except (probe.AudioError, encode.MasterError) as exc:
         return None, str(exc), stat
+    except OSError as exc:
+        return None, f"cannot read the file: {exc.strerror}", stat
+    measured = _measured(published) if job.measure else {}
+    return facts.model_copy(update=extra | measured), "", stat
+
+
+def _measured(path: Path) -> dict[str, float]:
+    """The loudness and true peak of the audio at ``path``, rounded to 0.01; none where it
+    cannot be decoded (the file is published all the same)."""
+    from castcal.media import loudness
+
+    try:
+        measured = loudness.measure_file(path)
+    except loudness.DecodeError:
+        return {}
+    if not math.isfinite(measured.peak):
+        return {"lufs": round(measured.lufs, 2)}
+    return {"lufs": round(measured.lufs, 2), "peak": round(measured.peak, 2)}
 
 
 def _remote(urls: list[str], store: Store, network: Network) -> Mapping[str, AudioFacts | str]:

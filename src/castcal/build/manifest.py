@@ -1,8 +1,9 @@
 """What was published: feeds/manifest.json, read at the start of a build and written last.
 
-It records each episode's GUID and enclosure, each segment feed's GUID and items, and each
-meeting's UID with its revision (SEQUENCE, CREATED, LAST-MODIFIED and hashes of its
-fields), so a later build can guard what was published and bump SEQUENCE by exactly one.
+It records each episode's GUID, enclosure and measured loudness, each segment feed's GUID
+and items, and each meeting's UID with its revision (SEQUENCE, CREATED, LAST-MODIFIED and
+hashes of its fields), so a later build can guard what was published and bump SEQUENCE by
+exactly one.
 """
 
 from __future__ import annotations
@@ -114,7 +115,13 @@ def _items(feed: Feed) -> _Records[Entry]:
 
 
 def _item(entry: Entry) -> dict[str, object]:
-    return {"enclosure": entry.url, "guid": entry.guid, "length": entry.length}
+    item: dict[str, object] = {"enclosure": entry.url, "guid": entry.guid, "length": entry.length}
+    facts = entry.episode.audio.facts
+    if not entry.kind and facts.lufs is not None:  # the episode's audio, as measured
+        item["loudness"] = facts.lufs
+        if facts.peak is not None:
+            item["true_peak"] = facts.peak
+    return item
 
 
 def _revision(uid: str, revision: Revision) -> dict[str, object]:

@@ -1,0 +1,155 @@
+"""Masters (WAV, FLAC, AIFF) encoded into the MP3 castcal publishes: decoded by libsndfile
+(soundfile), brought to the show's loudness under its true-peak limit (media.loudness),
+resampled to 44.1 kHz, encoded by LAME (lameenc) at a constant bitrate, with a Xing/Info
+frame and LAME tag in front so apps know its length and the encoder's delay and padding.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+from castcal.content.config import Audio
+from castcal.media import loudness, mpeg, sniff
+from castcal.media.loudness import Loudness, Samples
+
+RATE = 44_100  # what podcast apps expect of an MP3
+RATES = (44_100, 48_000)  # of the masters taken
+FRAME = 1152  # samples in an MPEG-1 layer III frame
+ENCODER_DELAY = 576  # samples LAME puts in front (decoders add their own 529)
+_MAGIC = ((8, b"WAVE"), (0, b"fLaC"), (8, b"AIFF"), (8, b"AIFC"))
+
+
+class MasterError(ValueError):
+    """The master cannot be encoded; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A master encoded: its loudness as delivered (measured at 44.1 kHz), and its length
+    in samples. (What was published is measured as any MP3: loudness.measure_file.)"""
+
+    before: Loudness
+    samples: int
+
+
+def is_master(head: bytes) -> bool:
+    """Whether ``head``, a file's first bytes, starts a WAV, FLAC or AIFF file."""
+    return any(head[at : at + len(magic)] == magic for at, magic in _MAGIC)
+
+
+def bitrate(audio: Audio, channels: int) -> int:
+    """The kbps to encode at: the show's setting, else 96 for mono and 128 for stereo."""
+    if audio.bitrate is not None:
+        return audio.bitrate
+    return 96 if channels == 1 else 128
+
+
+def encode(source: Path, audio: Audio, target: Path) -> Encoded:
+    """Encode the master at ``source`` into ``target`` (written whole, then moved into
+    place). MasterError for a file libsndfile cannot read or with more than 2 channels."""
+    samples, rate = read(source)
+    if rate != RATE:
+        samples = resample(samples, rate)
+    # Half a dB below the limit: encoding adds a little to the peaks.
+    samples, before = loudness.normalise(samples, RATE, audio.loudness, audio.true_peak - 0.5)
+    data = mp3(samples, bitrate(audio, samples.shape[1]))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return Encoded(before, len(samples))
+
+
+def read(source: Path) -> tuple[Samples, int]:
+    """The master's samples, (frames, channels) in floats, and its sample rate."""
+    import soundfile
+
+    try:
+        samples, rate = soundfile.read(source, dtype="float64", always_2d=True)
+    except soundfile.LibsndfileError as exc:
+        with source.open("rb") as file:
+            kind = sniff.audio_kind(file.read(16)) or "a master"
+        raise MasterError(
+            f"the file looks like {kind} file that cannot be read ({exc.error_string}); "
+            "export the master again, or publish MP3 or M4A (AAC)"
+        ) from exc
+    if samples.shape[1] > 2:
+        raise MasterError(
+            f"the master has {samples.shape[1]} channels; castcal encodes mono or stereo"
+        )
+    if not len(samples):
+        raise MasterError("the master holds no audio")
+    if rate not in RATES:
+        raise MasterError(
+            f"the master is sampled at {rate} Hz; castcal encodes masters of 44.1 or 48 kHz"
+        )
+    return samples, int(rate)
+
+
+def resample(samples: Samples, rate: int) -> Samples:
+    """``samples`` at ``rate`` Hz resampled to 44.1 kHz (polyphase, 147/160 from 48 kHz)."""
+    from scipy.signal import resample_poly
+
+    common = gcd(RATE, rate)
+    out = resample_poly(samples, RATE // common, rate // common, axis=0)
+    return np.asarray(out, dtype=np.float64)
+
+
+def mp3(samples: Samples, kbps: int) -> bytes:
+    """``samples`` at 44.1 kHz encoded as a CBR MP3 whose first frame is an Info frame."""
+    import lameenc
+
+    channels = samples.shape[1]
+    pcm = np.clip(np.rint(samples * 32767.0), -32768, 32767).astype("<i2")
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(kbps)
+    encoder.set_in_sample_rate(RATE)
+    encoder.set_out_sample_rate(RATE)
+    encoder.set_channels(channels)
+    encoder.set_quality(2)
+    frames = bytes(encoder.encode(pcm.tobytes())) + bytes(encoder.flush())
+    return info_frame(frames, len(samples), kbps) + frames
+
+
+def info_frame(frames: bytes, samples: int, kbps: int) -> bytes:
+    """The Xing/Info frame (with a LAME tag: delay and padding) for the CBR ``frames``,
+    which encode ``samples`` samples: a frame like the first, holding no audio."""
+    first = mpeg.parse_header(frames, 0)
+    if first is None:
+        raise MasterError("the encoder made no MPEG frame")
+    count = len(mpeg.scan(frames))
+    size = 144_000 * kbps // RATE  # bytes of an unpadded frame
+    header = bytearray(frames[:4])
+    header[2] &= 0xFD  # unpadded
+    at = 4 + mpeg.side_info(frames, 0)
+    toc = bytes(min(255, i * 256 // 100) for i in range(100))
+    xing = b"Info" + struct.pack(">III", 0x0F, count, len(frames) + size) + toc
+    xing += struct.pack(">I", 0)
+    padding = max(0, count * FRAME - ENCODER_DELAY - samples)
+    lame = bytearray(b"LAME3.100")
+    lame += bytes([0x01, 0x00]) + bytes(8) + bytes([0x00, min(255, kbps)])
+    delay = ENCODER_DELAY
+    lame += bytes([delay >> 4, ((delay & 0xF) << 4) | (padding >> 8), padding & 0xFF])
+    lame += bytes(4) + struct.pack(">I", len(frames) + size) + bytes(2)
+    frame = bytearray(size)
+    frame[:4] = header
+    frame[at : at + len(xing) + len(lame)] = xing + lame
+    crc_at = at + len(xing) + len(lame)
+    frame[crc_at : crc_at + 2] = struct.pack(">H", _crc16(bytes(frame[:crc_at])))
+    return bytes(frame)
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16 (polynomial 0x8005, reflected), as the LAME tag's own checksum."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
