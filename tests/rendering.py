@@ -85,14 +85,18 @@ def _calendars(project: Project) -> dict[str, bytes]:
 
 def _page(project: Project, html: Mapping[str, str]) -> bytes:
     episodes, upcoming, past = page.lists(project, NOW)
+    held = page.recordings(project)
     listed = [page.episode_html(project, e, html.get(e.id)).encode() for e in episodes]
-    ahead = [page.meeting_html(e).encode() for e in upcoming]
-    before = [page.meeting_html(e).encode() for e in past]
+    ahead = [page.meeting_html(e, NOW, held.get(e.id)).encode() for e in upcoming]
+    before = [page.meeting_html(e, NOW, held.get(e.id)).encode() for e in past]
+    highlight = page.next_meeting(upcoming)
+    view = highlight and page.meeting_view(highlight, NOW, held.get(highlight.id))
     return b"".join(
         page.render(
             project,
             page.Entries(listed, len(listed)),
-            page.Entries(ahead, len(ahead)),
-            page.Entries(before, len(before)),
+            (page.Entries(ahead, len(ahead)), page.Entries(before, len(before))),
+            page.archive(episodes),
+            view or None,
         )
     )

@@ -117,6 +117,7 @@ def test_a_scheduled_episode_is_published_by_the_first_build_after_its_time(
         f"audio/{NEW}-endringspraten.mp3",
         f"audio/{NEW}-endringsnemda.mp3",
         f"chapters/{NEW}.json",
+        f"episoder/{NEW}.html",
     }
     assert set(later.written) - own == {
         "podcast.xml", "endringspraten.xml", "endringsnemda.xml", "index.html", "manifest.json",
@@ -127,7 +128,7 @@ def test_a_scheduled_episode_is_published_by_the_first_build_after_its_time(
     assert newest.published_parsed == datetime.fromisoformat(A_DAY_LATER).utctimetuple()
     assert parsed.feed.updated_parsed == newest.published_parsed
     page = html.fromstring((feeds / "index.html").read_bytes())
-    assert page.xpath(f'//article[@id="{NEW}"]//h3/text()') == [f"3. {TITLE}"]
+    assert page.xpath(f'//article[@id="{NEW}"]//h3/a/text()') == [f"3. {TITLE}"]
     assert NEW in json.loads((feeds / "manifest.json").read_text())["episodes"]
     assert built(project, BUILD_EPOCH + 2 * DAY, monkeypatch).written == []
 
@@ -175,7 +176,7 @@ def test_check_and_build_say_what_is_coming(
     ]
     checked = castcal("check", "--config", project / "config.toml")
     assert checked.exit_code == 0, checked.stderr
-    assert checked.stdout.splitlines()[1:] == coming
+    assert checked.stdout.splitlines()[-2:] == coming  # after each episode's loudness
     result = castcal("build", "--config", project / "config.toml")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1:] == coming
@@ -193,7 +194,7 @@ def test_without_a_calendar_the_time_is_told_at_its_offset(
     add_episode(project, "2026-09-21T19:30:00-04:00")  # 23:30 UTC: 9 h 17 min away
     result = castcal("check", "--config", config)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines()[1:] == [
+    assert result.stdout.splitlines()[-1:] == [  # after each episode's loudness
         f"scheduled: {NEW} at mandag 21. september 2026 19:30 (UTC-04:00), in 9 hours"
     ]
 

@@ -223,3 +223,49 @@ def test_if_range_compares_strongly(served: tuple[str, Path]) -> None:
     assert strong.status_code == 206
     weak = httpx.get(path, headers={"Range": "bytes=0-9", "If-Range": f"W/{etag}"})
     assert weak.status_code == 200 and "content-range" not in weak.headers
+
+
+def reloads_seen(url: str, after: str) -> str:
+    """What the reload endpoint answers, once it is other than ``after`` (or 20 s on)."""
+    deadline = time.monotonic() + 20
+    while True:
+        now = httpx.get(url + "__castcal_reload").text
+        if now != after or time.monotonic() > deadline:
+            return now
+        time.sleep(0.3)
+
+
+def served_script(page: str) -> bytes:
+    """The reload script as serve added it to ``page``."""
+    start = page.rindex("<script>", 0, page.index("__castcal_reload"))
+    return page[start : page.index("</script>", start) + len("</script>\n")].encode()
+
+
+def test_watch_pages_reload_after_a_rebuild(project: Path) -> None:
+    preview = project / "preview"
+    with castcal_serve(project, "--watch", "--out", str(preview)) as url:
+        page = httpx.get(url)
+        assert page.status_code == 200
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        assert page.headers["cache-control"] == "no-store"
+        assert page.text.count("__castcal_reload") == 1
+        assert page.text.index("__castcal_reload") < page.text.rindex("</body>")
+        assert int(page.headers["content-length"]) == len(page.content)
+        built = (preview / "index.html").read_bytes()
+        assert b"__castcal_reload" not in built
+        assert page.content.replace(served_script(page.text), b"") == built
+        assert httpx.get(url + "podcast.xml").content == (preview / "podcast.xml").read_bytes()
+        before = httpx.get(url + "__castcal_reload")
+        assert before.status_code == 200 and before.text == "0"
+        toml = project / "episodes/hva-er-endringsledelse/episode.toml"
+        toml.write_text(toml.read_text().replace("Hva er endringsledelse?", "Hva er ledelse?", 1))
+        assert reloads_seen(url, "0") == "1"
+        assert "Hva er ledelse?" in (preview / "podcast.xml").read_text()
+        assert 'var seen = "1"' in httpx.get(url).text
+    assert b"__castcal_reload" not in (preview / "index.html").read_bytes()
+
+
+def test_without_watch_pages_are_served_as_built(served: tuple[str, Path]) -> None:
+    url, preview = served
+    assert httpx.get(url).content == (preview / "index.html").read_bytes()
+    assert httpx.get(url + "__castcal_reload").status_code == 404

@@ -62,7 +62,13 @@ texts = st.one_of(
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return copy_sample(tmp_path_factory.mktemp("property") / "project")
+    project = copy_sample(tmp_path_factory.mktemp("property") / "project")
+    # Descriptions as written: the chapter timestamps atop them are tested on their own
+    # (test_podcast_tags.py).
+    config = project / "config.toml"
+    text = config.read_text("utf-8")
+    config.write_text(text.replace("explicit = false", "explicit = false\ntimestamps = false"))
+    return project
 
 
 def assert_safe_html(html: str) -> None:
@@ -282,11 +288,13 @@ def check_feeds(published: dict[str, bytes], w: dict[str, str]) -> None:
     described = segment.findtext("description") or ""
     assert html_text(described) == plain(w["podcast.segments.endringspraten.description"])
     items = {i.findtext("title"): i for i in segment.iter("item")}
-    assert html_text(items[f"{title}: {part}"].findtext("description") or "") == plain(w["summary"])
+    # a segment without a summary of its own: what its kind is about, and its episode
+    about = f"{plain(w['podcast.segments.endringspraten.description'])}\n\nFra episoden «{title}»."
+    assert html_text(items[part].findtext("description") or "") == about
 
     etree.fromstring(published[paths.segment_feed("endringsnemda")])  # as well formed
-    for name in (paths.FEED, paths.segment_feed("endringspraten")):
-        check_feed_readers(published[name], w, main=name == paths.FEED)
+    check_feed_readers(published[paths.FEED], w, plain(w["summary"]), main=True)
+    check_feed_readers(published[paths.segment_feed("endringspraten")], w, about, main=False)
 
 
 def by_feedparser(text: str) -> str:
@@ -298,14 +306,18 @@ def by_feedparser(text: str) -> str:
     return text
 
 
-def check_feed_readers(data: bytes, w: dict[str, str], *, main: bool) -> None:
+def check_feed_readers(data: bytes, w: dict[str, str], described: str, *, main: bool) -> None:
+    """The feed as feedparser and podcastparser read it; ``described``: the episode's
+    item's description as text."""
     parsed = feedparser.parse(data)
     assert not parsed.bozo, parsed.get("bozo_exception")
     if main:
         assert html_text(parsed.feed.subtitle) == by_feedparser(plain(w["podcast.description"]))
-    for entry in parsed.entries:
-        if entry.link.endswith("#" + EPISODE.split("/")[1]):  # an item of the episode
-            assert html_text(entry.summary) == by_feedparser(plain(w["summary"]))
+    page = f"/{EPISODE.split('/')[1]}.html"  # the episode's page: its items' link
+    entries = [entry for entry in parsed.entries if entry.link.endswith(page)]
+    assert entries
+    for entry in entries:
+        assert html_text(entry.summary) == by_feedparser(described)
     app = podcastparser.parse(FEED_URL, io.BytesIO(data))
     if main:
         assert app["title"] == squash(w["podcast.title"])

@@ -12,6 +12,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
@@ -22,7 +23,6 @@ from castcal.errors import CastcalError, ContentError, Problem
 
 if TYPE_CHECKING:
     from castcal.build.gather import Network
-    from castcal.build.pipeline import Request
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -179,7 +179,8 @@ def build(
     said = None if guard_url or then_publish else unchanged.attempt(asked)
     if said is not None:  # nothing to do, found without loading the content
         _warn(said.warnings)
-        click.echo(said.summary) if not quiet else None
+        if not quiet:
+            click.echo(said.summary)
         return
     from castcal.build.pipeline import Request
     from castcal.build.pipeline import build as run_build
@@ -281,17 +282,15 @@ def check(
     against what was published included); write nothing."""
     from castcal.build.pipeline import Request, foresee
 
-    request = Request(
-        config_path,
-        out,
-        strict=strict,
-        allow_removal=allow_removal,
-        guard_url=guard_url,
-        network=_network(offline),
-    )
+    request = Request(config_path, out, strict=strict, allow_removal=allow_removal)
+    request = replace(request, guard_url=guard_url, network=_network(offline))
     schedule, coming = foresee(request)
     project = schedule.published
     _warn(project.warnings)
+    from castcal.build.audio import loudness_report  # each episode's loudness, then the sum
+
+    for line in loudness_report(project):
+        click.echo(line)
     click.echo(
         f"{config_path}: ok: {len(project.episodes)} episodes, {len(project.events)} meetings"
     )
@@ -313,7 +312,7 @@ def serve(config_path: Path, out: Path | None, host: str, port: int, watch: bool
     from castcal.build.pipeline import PREVIEW, Request
 
     request = Request(config_path, out, network=_network(False), preview=True)
-    rebuild = functools.partial(_rebuild, request)
+    rebuild = functools.partial(serving.rebuild, request)
     seen = serving.content_signature(config_path.parent)  # before the build: miss no edit
     folder = rebuild() or out or config_path.parent / PREVIEW
     if not folder.is_dir():
@@ -327,24 +326,6 @@ def serve(config_path: Path, out: Path | None, host: str, port: int, watch: bool
     click.echo(f"Serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl+C stops)")
     sys.stdout.flush()
     serving.run(server, config_path.parent, rebuild if watch else None, seen)
-
-
-def _rebuild(request: Request) -> Path | None:
-    """A build for the preview: its problems are printed, and the preview goes on."""
-    from castcal.build.pipeline import build as run_build
-
-    try:
-        result = run_build(request)
-    except CastcalError as error:
-        if isinstance(error, ContentError):
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
-        else:
-            click.echo(f"error: {error}", err=True)
-        return None
-    _warn(result.project.warnings)
-    click.echo(result.summary(), err=True)
-    return result.out_dir
 
 
 @cli.command()

@@ -2,11 +2,16 @@
 included), served the way a good static host serves it: the right
 Content-Type for each kind of file, ETag and Last-Modified with 304s, byte ranges for
 audio, HEAD, no directory listings, and never a file outside the folder. One line on
-stderr per request (method, path, status), as `mkdocs serve` prints them."""
+stderr per request (method, path, status), as `mkdocs serve` prints them.
+
+With --watch, each HTML page it serves gets a small script that asks RELOAD_PATH which
+rebuild the preview is at, and reloads the page when that changes; the files in the
+folder never hold it."""
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import re
 import socket
 import sys
@@ -16,9 +21,51 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from castcal.errors import CastcalError, ContentError
 from castcal.render.mediatypes import content_type
+
+if TYPE_CHECKING:
+    from castcal.build.pipeline import Request
+
+RELOAD_PATH = "/__castcal_reload"
+# Added before </body> of each HTML page served with --watch: asks every second which
+# rebuild the preview is at, and reloads the page once it is another than the page's.
+RELOAD_SCRIPT = """<script>(function () {
+  var seen = "%d";
+  function ask() {
+    fetch("%s", {cache: "no-store"}).then(function (answer) { return answer.text(); })
+      .then(function (now) { if (now !== seen) { location.reload(); } })
+      .catch(function () {}).then(function () { setTimeout(ask, 1000); });
+  }
+  setTimeout(ask, 1000);
+})();</script>
+"""
+
+
+class Rebuilds:
+    """How many rebuilds --watch has made: what the pages' script compares."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def count(self) -> int:
+        with self._lock:
+            return self._count
+
+    def add(self) -> None:
+        with self._lock:
+            self._count += 1
+
+
+def with_reload(page: bytes, rebuilds: int) -> bytes:
+    """An HTML page with the reload script before its </body> (at its end without one)."""
+    script = (RELOAD_SCRIPT % (rebuilds, RELOAD_PATH)).encode()
+    at = page.lower().rfind(b"</body>")
+    return page + script if at < 0 else page[:at] + script + page[at:]
 
 
 def resolve(root: Path, raw_path: str) -> Path | int:
@@ -102,9 +149,17 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _answer(self, head: bool) -> None:
+        rebuilds = self.server.rebuilds if isinstance(self.server, Server) else None
+        if rebuilds is not None and urlsplit(self.path).path == RELOAD_PATH:
+            self._send_whole(str(rebuilds.count()).encode(), "text/plain; charset=utf-8", head)
+            return
         found = resolve(self.root, self.path)
         if isinstance(found, int):
             self._error(found, head)
+            return
+        kind = content_type(found.relative_to(self.root).as_posix())
+        if rebuilds is not None and kind.startswith("text/html"):
+            self._send_whole(with_reload(found.read_bytes(), rebuilds.count()), kind, head)
             return
         stat = found.stat()
         size = stat.st_size
@@ -142,6 +197,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head and size:
             self._send(found, first, last)
+
+    def _send_whole(self, body: bytes, kind: str, head: bool) -> None:
+        """An answer made here (not a file as it is): never kept by the browser, so a
+        page always comes with the script of the rebuild at hand."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
 
     def _ranged(self, validators: tuple[str, str]) -> bool:
         """Whether the request asks for one range of the file as it is: 206 for it, as
@@ -228,6 +294,7 @@ def _range(header: str, size: int) -> tuple[int, int] | None:
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    rebuilds: Rebuilds | None = None  # with --watch: pages get the reload script
 
     def handle_error(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
@@ -273,8 +340,10 @@ def run(
     """Serve until interrupted; with ``rebuild``, call it whenever the content changes."""
     stop = threading.Event()
     if rebuild is not None:
+        server.rebuilds = Rebuilds()
+        counted = functools.partial(_counted, rebuild, server.rebuilds)
         watcher = threading.Thread(
-            target=watch, args=(project_root, rebuild, stop, seen), daemon=True
+            target=watch, args=(project_root, counted, stop, seen), daemon=True
         )
         watcher.start()
     try:
@@ -284,6 +353,12 @@ def run(
     finally:
         stop.set()
         server.server_close()
+
+
+def _counted(rebuild: Callable[[], object], rebuilds: Rebuilds) -> None:
+    """A rebuild, counted once done: open pages reload then."""
+    rebuild()
+    rebuilds.add()
 
 
 def watch(
@@ -300,3 +375,21 @@ def watch(
             seen = now
             time.sleep(0.2)  # let an editor finish saving
             rebuild()
+
+
+def rebuild(request: Request) -> Path | None:
+    """A build for the preview: its problems and warnings are printed, and the preview
+    goes on (with the folder as the last build that worked left it)."""
+    from castcal.build.pipeline import build
+
+    try:
+        result = build(request)
+    except CastcalError as error:
+        problems = error.problems if isinstance(error, ContentError) else []
+        for line in [str(p) for p in problems] or [f"error: {error}"]:
+            print(line, file=sys.stderr)
+        return None
+    for warning in result.project.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(result.summary(), file=sys.stderr)
+    return result.out_dir

@@ -11,19 +11,27 @@ import re
 import uuid
 from datetime import time, timedelta
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 from castcal.content.fields import (
     SLUG,
     BaseUrl,
     Description,
     Duration,
+    Geo,
+    HttpsUrl,
     Line,
     RelativeFile,
+    ShortLine,
     TimeZone,
+    TxtValue,
     WebUrl,
+    check_https_url,
+    check_web_url,
 )
+from castcal.content.spdx import check_license
 from castcal.content.vocab import APPLE_CATEGORIES, PERSON_ROLES
 
 MIN_REFRESH = timedelta(minutes=15)
@@ -85,9 +93,37 @@ def check_slug_keys(value: dict[str, SegmentKind]) -> dict[str, SegmentKind]:
     return value
 
 
+FEED_NAME = "podcast.xml"  # the main feed in the site's folder (render/paths.py: FEED)
+
+
+def check_https(value: str) -> str:
+    if urlsplit(value).scheme != "https":
+        raise ValueError(f"{value!r} is not an https:// URL")
+    return check_web_url(value)
+
+
+def check_moves(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    """Where the main feed was served before: never where it is served now."""
+    current = str(info.data.get("base_url", "")) + FEED_NAME
+    for url in value:
+        if url == current:
+            raise ValueError(
+                f"{url!r} is where the feed is now (base_url + {FEED_NAME}); list only "
+                "the URLs it was served from before"
+            )
+    return value
+
+
 class Site(Strict):
     base_url: BaseUrl
     output: str = "feeds"
+    # Where the main feed was served before; the feed names its new URL, and publish
+    # redirects the old ones it can (publish/moves.py).
+    previous_feed_urls: Annotated[
+        tuple[Annotated[str, AfterValidator(check_https)], ...], AfterValidator(check_moves)
+    ] = ()
+    # Every enclosure URL through an analytics service (OP3, Podtrac): off when None.
+    enclosure_prefix: Annotated[str, AfterValidator(check_prefix)] | None = None
 
 
 def check_categories(value: list[list[str]]) -> list[list[str]]:
@@ -122,6 +158,16 @@ class Podcast(Strict):
     segments: Annotated[
         dict[str, SegmentKind], AfterValidator(check_slug_keys), Field(min_length=1)
     ]
+    # Podcasting 2.0 and Apple tags (models below Config)
+    funding: tuple[Funding, ...] = ()
+    license_url: HttpsUrl | None = None  # before license, whose check reads it
+    license: Annotated[str, AfterValidator(check_license_field)] | None = None
+    txt: tuple[Txt, ...] = ()
+    location: Location | None = None
+    update_frequency: UpdateFrequency | None = None
+    podroll: tuple[RemoteItem, ...] = ()
+    block: bool = False  # itunes:block and podcast:block: directories leave the show out
+    timestamps: bool = True  # the segments' start times atop each description
 
 
 def _minutes(value: timedelta) -> str:
@@ -181,6 +227,7 @@ class Publish(Strict):
     region: Line | None = None
     hubs: tuple[WebUrl, ...] = ()  # WebSub hubs to ping, and to name in the feeds
     pubnotify: WebUrl | None = None  # Podcast Index style: GET <pubnotify>?url=<feed>
+    podping: WebUrl | None = None  # podping.cloud: GET <podping>?url=<feed>, PODPING_TOKEN
 
     @property
     def bucket(self) -> str:
@@ -192,8 +239,78 @@ class Publish(Strict):
         return f"{rest}/" if rest else ""
 
 
+class Audio(Strict):
+    """How masters (WAV, FLAC, AIFF) are encoded, and the loudness every episode is held
+    to: ``[audio]`` in config.toml."""
+
+    loudness: Annotated[float, Field(ge=-30.0, le=-9.0)] = -16.0  # LUFS (Apple: -16)
+    true_peak: Annotated[float, Field(ge=-9.0, le=0.0)] = -1.0  # dBTP (Apple: -1)
+    # kbps, constant; None: 96 for mono, 128 for stereo
+    bitrate: Literal[64, 80, 96, 112, 128, 160, 192, 224, 256, 320] | None = None
+
+
 class Config(Strict):
     site: Site
     podcast: Podcast
     calendar: Calendar | None = None
     publish: Publish | None = None
+    audio: Audio = Audio()
+
+
+# Podcasting 2.0 and Apple tags: what config.toml's [podcast] and an episode.toml may
+# name, each checked as the podcast namespace document asks.
+
+
+def check_prefix(value: str) -> str:
+    """An analytics prefix (``https://op3.dev/e,pg=<guid>/``): the enclosure URL without
+    its scheme is put after it, so it ends with a slash."""
+    check_https_url(value)
+    if not value.endswith("/"):
+        raise ValueError(f"{value!r} must end with '/' (the audio URL is put after it)")
+    return value
+
+
+def check_license_field(value: str, info: ValidationInfo) -> str:
+    return check_license(value, info.data.get("license_url"))
+
+
+def check_rrule(value: str) -> str:
+    """An RFC 5545 recurrence rule: NAME=value parts separated by ';', FREQ among them."""
+    parts = value.split(";")
+    if not all(_RRULE_PART.fullmatch(p) for p in parts) or not any(
+        p.startswith("FREQ=") for p in parts
+    ):
+        raise ValueError(f"{value!r} is not an RFC 5545 rule like 'FREQ=MONTHLY'")
+    return value
+
+
+_RRULE_PART = re.compile(r"[A-Z]+=[A-Z0-9,+-]+")
+
+
+class Funding(Strict):
+    url: HttpsUrl
+    text: ShortLine
+
+
+class Txt(Strict):
+    purpose: ShortLine | None = None  # "applepodcastsverify", "verify", ...
+    value: TxtValue
+
+
+class Location(Strict):
+    name: ShortLine
+    geo: Geo | None = None
+    osm: Annotated[str, Field(pattern=r"^[NWR]\d+(#\d+)?$")] | None = None
+
+
+class UpdateFrequency(Strict):
+    text: ShortLine
+    rrule: Annotated[str, AfterValidator(check_rrule)] | None = None
+    complete: bool = False  # the show has ended
+
+
+class RemoteItem(Strict):
+    """A podcast the show recommends, by its podcast:guid."""
+
+    feed_guid: uuid.UUID
+    feed_url: HttpsUrl | None = None

@@ -150,6 +150,8 @@ def complete(
                 f"which lasts {main.facts.duration:.1f} s",
             )
             ok = False
+    if meta.audio not in pending:
+        ok = _check_soundbites(draft, main, found) and ok
     if not ok:
         return None
     others = tuple(m for m in media[1:] if m is not None)
@@ -305,3 +307,34 @@ def check_unique(episodes: list[Episode], episodes_folder: Path, found: Collecto
             other = guids[episode.guid].id
             found.add(toml, "guid", f"GUID {episode.guid!r} is also used by {other}")
         guids.setdefault(episode.guid, episode)
+
+
+def check_meetings(
+    episodes: list[Episode], meetings: set[str], root: Path, found: Collector
+) -> None:
+    """Each episode's ``meeting`` names a meeting in events/ (``meetings``: their ids)."""
+    for episode in episodes:
+        name = episode.meta.meeting
+        if name is not None and name not in meetings:
+            toml = root / "episodes" / episode.id / "episode.toml"
+            known = ", ".join(sorted(meetings)) or "none"
+            found.add(
+                toml,
+                "meeting",
+                f"{name!r} is not a meeting in events/ (a file name without .toml: {known})",
+            )
+
+
+def _check_soundbites(draft: Draft, main: Media, found: Collector) -> bool:
+    """Each soundbite ends inside the audio; False, with the problems, where one does not."""
+    ok = True
+    for i, bite in enumerate(draft.meta.soundbites):
+        if bite.start + bite.duration > main.facts.duration:
+            found.add(
+                draft.folder / "episode.toml",
+                f"soundbites[{i}].start",
+                f"{bite.start:g} s + {bite.duration:g} s is not inside the audio, "
+                f"which lasts {main.facts.duration:.1f} s",
+            )
+            ok = False
+    return ok

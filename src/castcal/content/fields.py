@@ -232,3 +232,54 @@ LocalTime = Annotated[datetime | date, BeforeValidator(local_time), AfterValidat
 LocalDateTime = Annotated[datetime, BeforeValidator(local_time), AfterValidator(check_year)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), Field(gt=timedelta(0))]
 TimeZone = Annotated[str, AfterValidator(check_timezone)]
+
+
+# Podcasting 2.0 values (issue 22): the namespace's https rule, its lengths, geo: URIs.
+_GEO = re.compile(r"geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)(?:,-?\d+(?:\.\d+)?)?(?:;[^\s;]+)*")
+
+
+def check_https_url(value: str) -> str:
+    """A URL the Podcasting 2.0 namespace points at: it must be https:// there."""
+    check_web_url(value)
+    if not value.startswith("https://"):
+        raise ValueError(f"{value!r} must be an https:// URL (the podcast namespace asks for it)")
+    return value
+
+
+def check_short(value: str) -> str:
+    """A podcast: tag's text, which the namespace keeps to 128 characters."""
+    if len(value) > 128:
+        raise ValueError(f"is {len(value)} characters long; the podcast namespace allows 128")
+    return value
+
+
+def check_txt(value: str) -> str:
+    if len(value) > 4000:
+        raise ValueError(f"is {len(value)} characters long; podcast:txt allows at most 4000")
+    return value
+
+
+def geo_point(value: str) -> tuple[float, float]:
+    """Latitude and longitude of a ``geo:`` URI (RFC 5870), checked to be on Earth."""
+    m = _GEO.fullmatch(value)
+    if m is None:
+        raise ValueError(f"{value!r} is not a geo: URI like 'geo:59.91,10.75'")
+    latitude, longitude = float(m.group(1)), float(m.group(2))
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError(
+            f"{value!r}: latitude must be -90 to 90 and longitude -180 to 180 (in that order)"
+        )
+    return latitude, longitude
+
+
+def check_geo(value: str) -> str:
+    geo_point(value)
+    return value
+
+
+HttpsUrl = Annotated[str, AfterValidator(check_https_url)]
+ShortLine = Annotated[
+    str, AfterValidator(check_text), AfterValidator(check_line), AfterValidator(check_short)
+]
+TxtValue = Annotated[str, AfterValidator(check_text), AfterValidator(check_txt)]
+Geo = Annotated[str, AfterValidator(check_geo)]

@@ -282,6 +282,8 @@ def complete(reading: Reading, probed: Mapping[str, Mapping[str, Probed]]) -> Lo
         [*reading.reused, *(e for e, _, _ in new)], key=lambda e: (e.meta.published, e.id)
     )
     episodes.check_unique(everything, root / "episodes", found)
+    named = {p.stem for p in (root / "events").glob("*.toml")}
+    episodes.check_meetings(everything, named, root, found)
     if found.problems or config is None or reading.cover is None:
         raise ContentError(found.problems)
     source = reading.config_source

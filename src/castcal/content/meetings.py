@@ -107,7 +107,8 @@ def read(
     if end is None:
         return None
     location = meta.location or calendar.location
-    significant = _hash([start.isoformat(), end.isoformat(), location, meta.status, meta.title])
+    place = [location, meta.geo] if meta.geo else [location]  # a geo moved is a new place
+    significant = _hash([start.isoformat(), end.isoformat(), *place, meta.status, meta.title])
     event = Event(
         id=path.stem,
         meta=meta,
@@ -119,9 +120,15 @@ def read(
         fingerprint=hashlib.blake2b(path.stem.encode() + read[0].data, digest_size=12).hexdigest(),
         significant=significant,
         # not whether it is a draft: that is not published, only whether it is at all
-        content=_hash([significant, meta.model_dump(mode="json", exclude={"draft"})]),
+        content=_hash([significant, meta.model_dump(mode="json", exclude=_unhashed(meta))]),
     )
     return event, read[0]
+
+
+def _unhashed(meta: EventMeta) -> set[str]:
+    """What a meeting's content hash leaves out: whether it is a draft, and a geo it
+    does not have (so meetings hashed before there was one keep their hash)."""
+    return {"draft"} if meta.geo is not None else {"draft", "geo"}
 
 
 def _hash(values: list[object]) -> str:

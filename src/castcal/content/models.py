@@ -17,16 +17,26 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from castcal.content.config import Config, Person, Strict
+from castcal.content.config import (
+    Config,
+    Funding,
+    Location,
+    Person,
+    Strict,
+    check_license_field,
+)
 from castcal.content.fields import (
     AudioSource,
     Description,
+    Geo,
+    HttpsUrl,
     Instant,
     Line,
     LocalDateTime,
     LocalTime,
     RelativeFile,
     Seconds,
+    ShortLine,
     Text,
     WebUrl,
     is_url,
@@ -39,6 +49,7 @@ class Segment(Strict):
     start: Seconds
     title: Line | None = None
     audio: AudioSource | None = None  # the segment as a file of its own, for its feed
+    summary: Description | None = None  # its item's description in its kind's feed
 
 
 def check_segment_order(value: tuple[Segment, ...]) -> tuple[Segment, ...]:
@@ -75,6 +86,14 @@ class EpisodeMeta(Strict):
         tuple[Segment, ...], AfterValidator(check_segment_order), Field(min_length=1)
     ]
     draft: bool = False  # kept out of every output whatever its date
+    meeting: Line | None = None  # the id of the meeting (events/<id>.toml) it recorded
+    # Podcasting 2.0 and Apple tags of the episode's item (config.py has the channel's)
+    funding: tuple[Funding, ...] = ()
+    license_url: HttpsUrl | None = None  # before license, whose check reads it
+    license: Annotated[str, AfterValidator(check_license_field)] | None = None
+    location: Location | None = None
+    block: bool = False  # stays in the feed, with itunes:block: apps hide it
+    soundbites: tuple[Soundbite, ...] = ()
 
 
 class AudioFacts(Strict):
@@ -84,6 +103,11 @@ class AudioFacts(Strict):
     mime: str
     extension: str
     duration: float
+    # A master (WAV, FLAC, AIFF) encoded by castcal: the MP3 made of it, under
+    # .castcal-cache/, and its loudness (LUFS) and true peak (dBTP) as encoded.
+    encoded: str | None = None
+    lufs: float | None = None
+    peak: float | None = None
 
     @property
     def seconds(self) -> int:
@@ -154,6 +178,7 @@ class EventMeta(Strict):
     speakers: tuple[Speaker, ...] = ()
     uid: Line | None = None
     draft: bool = False  # kept out of every output whatever its date
+    geo: Geo | None = None  # where the venue is, "geo:59.91,10.75": GEO in its VEVENT
 
 
 class Event(Strict):
@@ -219,3 +244,15 @@ class Project:
 
 def episode_folder(root: Path, episode_id: str) -> Path:
     return root / "episodes" / episode_id
+
+
+MAX_SOUNDBITE = 120.0  # seconds, as the podcast namespace allows
+
+
+class Soundbite(Strict):
+    """A part of the episode an app may play as its preview (podcast:soundbite); the
+    loader checks it lies inside the audio."""
+
+    start: Seconds
+    duration: Annotated[Seconds, Field(gt=0, le=MAX_SOUNDBITE)]
+    title: ShortLine | None = None

@@ -10,16 +10,17 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from castcal.content.config import Person
 from castcal.content.models import Episode, Project
-from castcal.render import chapters, paths, xml
+from castcal.render import chapters, paths, timestamps, xml
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
 
-    from castcal.render.podcastns import PersonTag
+    from castcal.render.podcastns import MoreTags, PersonTag
 
 
 class Entry(NamedTuple):
@@ -35,6 +36,8 @@ class Entry(NamedTuple):
     seconds: int
     kind: str = ""  # the segment kind; "" for the whole episode
     alternate_lengths: tuple[int, ...] = ()  # of the whole episode's alternates
+    description: str = ""  # a segment's own; "" for the episode's summary
+    transcript: str = ""  # the URL of a segment's cut of the transcript, if any
 
     def key(self) -> tuple[object, ...]:
         """Everything the item's XML is made from besides the project (``Feed.key``):
@@ -110,6 +113,8 @@ def channel(project: Project, feed: Feed) -> bytes:
     fg.podcast.itunes_owner(name=show.owner.name, email=show.owner.email)
     fg.podcast.itunes_image(cover_url)
     fg.podcast.itunes_type(show.type)
+    if feed.path == paths.FEED and project.config.site.previous_feed_urls:
+        fg.podcast.itunes_new_feed_url(feed_url)  # the feed moved here: Apple follows it
     tags = fg.podcastindex.tags
     tags.guid = feed.guid
     tags.locked = show.locked
@@ -119,6 +124,7 @@ def channel(project: Project, feed: Feed) -> bytes:
     tags.people = _person_tags(show.people)
     if project.config.publish is not None:
         tags.hubs = list(project.config.publish.hubs)
+    tags.more = _channel_more(project, feed)
     if feed.entries:
         # Derived from the content, never the clock, so a rebuild gives the same bytes.
         fg.lastBuildDate(feed.entries[0].episode.meta.published)
@@ -177,11 +183,15 @@ def _item(project: Project, fe: Any, entry: Entry, notes_html: str | None) -> No
     show, meta = project.config.podcast, episode.meta
     fe.guid(entry.guid, permalink=False)
     fe.title(entry.title)
-    fe.link(href=f"{project.base_url}#{episode.id}")  # the episode on the show page
-    fe.description(as_html(meta.summary))
-    if notes_html is not None:
+    fe.link(href=paths.url(project, paths.episode_page(episode)))  # the episode's own page
+    summary = entry.description or meta.summary
+    if not entry.kind:  # the whole episode's item: its segments' timestamps first
+        summary = timestamps.description(show, episode, summary)
+        notes_html = timestamps.notes(show, episode, notes_html)
+    fe.description(as_html(summary))
+    if notes_html is not None and not entry.kind:  # a segment's item: not the whole notes
         fe.content(notes_html, type="CDATA")
-    fe.enclosure(entry.url, str(entry.length), entry.mime)
+    fe.enclosure(measured(project, entry.url), str(entry.length), entry.mime)
     fe.published(meta.published)
     fe.podcast.itunes_duration(entry.seconds)
     fe.podcast.itunes_episode_type(meta.episode_type)
@@ -194,8 +204,11 @@ def _item(project: Project, fe: Any, entry: Entry, notes_html: str | None) -> No
     tags.season, tags.episode = meta.season, meta.number
     # Item-level people replace the channel's list in apps, so the hosts are restated.
     tags.people = _person_tags(show.people + meta.people)
+    tags.more = _item_more(episode, whole=not entry.kind)
     if not entry.kind:
         _whole_episode(project, tags, entry)
+    elif entry.transcript:
+        tags.transcript_url, tags.transcript_language = entry.transcript, show.language
 
 
 def _whole_episode(project: Project, tags: Any, entry: Entry) -> None:
@@ -213,7 +226,7 @@ def _whole_episode(project: Project, tags: Any, entry: Entry) -> None:
         files = zip((episode.audio, *episode.alternates), lengths, strict=True)
         tags.alternates = [
             AlternateTag(
-                url=paths.enclosure(project, episode, media),
+                url=measured(project, paths.enclosure(project, episode, media)),
                 mime=media.facts.mime,
                 length=length,
                 title=media.facts.extension.upper(),
@@ -221,3 +234,59 @@ def _whole_episode(project: Project, tags: Any, entry: Entry) -> None:
             )
             for i, (media, length) in enumerate(files)
         ]
+
+
+# The tags podcast apps read besides the above (render/podcastns.py, MoreTags), and the
+# enclosure URLs through an analytics prefix.
+
+
+def measured(project: Project, url: str) -> str:
+    """An audio URL as the feeds give it: through ``[site] enclosure_prefix`` when set
+    (the prefix, then the URL without its scheme, as OP3 and Podtrac expect)."""
+    prefix = project.config.site.enclosure_prefix
+    return url if prefix is None else prefix + url.split("://", 1)[-1]
+
+
+def _channel_more(project: Project, feed: Feed) -> MoreTags:
+    """The channel's funding, license, location ...; the main feed's alone also its
+    Apple verification (txt, for this feed) and its trailers."""
+    from castcal.render.podcastns import MoreTags, TrailerTag
+
+    show, main = project.config.podcast, feed.path == paths.FEED
+    trailers = [
+        TrailerTag(e.title, measured(project, e.url), e.length, e.mime, *_when(e.episode))
+        for e in (feed.entries if main else ())
+        if e.episode.meta.episode_type == "trailer"
+    ]
+    return MoreTags(
+        funding=show.funding,
+        license=show.license,
+        license_url=show.license_url,
+        location=show.location,
+        block=show.block,
+        txt=show.txt if main else (),
+        update_frequency=show.update_frequency,
+        podroll=show.podroll,
+        trailers=trailers,
+    )
+
+
+def _when(episode: Episode) -> tuple[datetime, int | None]:
+    """A trailer's date and season."""
+    return episode.published, episode.meta.season
+
+
+def _item_more(episode: Episode, *, whole: bool) -> MoreTags:
+    """An item's funding, license, location and block; soundbites in the whole episode's
+    item only (their times are the episode's)."""
+    from castcal.render.podcastns import MoreTags
+
+    meta = episode.meta
+    return MoreTags(
+        funding=meta.funding,
+        license=meta.license,
+        license_url=meta.license_url,
+        location=meta.location,
+        block=meta.block,
+        soundbites=meta.soundbites if whole else (),
+    )

@@ -11,7 +11,7 @@ ATOM = "frokost.atom"
 PAGE = "index.html"
 MANIFEST = "manifest.json"
 # The folders whose every file the build writes: what else is in them is left over.
-MANAGED = ("audio", "chapters", "transcripts", "events", "images")
+MANAGED = ("audio", "chapters", "transcripts", "events", "images", "episoder", "moter")
 
 
 def media(episode: Episode, item: Media) -> str | None:
@@ -40,12 +40,26 @@ def event(event: Event) -> str:
     return f"events/{event.id}.ics"
 
 
+def episode_page(episode: Episode) -> str:
+    """The episode's own page: its link in the feeds."""
+    return f"episoder/{episode.id}.html"
+
+
+def meeting_page(event: Event) -> str:
+    return f"moter/{event.id}.html"
+
+
 def segment_feed(kind: str) -> str:
     return f"{kind}.xml"
 
 
 def segment_audio(episode: Episode, kind: str, extension: str) -> str:
     return f"audio/{episode.id}-{kind}.{extension}"
+
+
+def segment_transcript(episode: Episode, kind: str) -> str:
+    """The cut of an episode's transcript for one segment, times from its start."""
+    return f"transcripts/{episode.id}-{kind}.vtt"
 
 
 def url(project: Project, relative: str) -> str:
