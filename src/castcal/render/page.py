@@ -143,18 +143,22 @@ def meeting_view(event: Event, now: datetime, recording: Episode | None) -> Meet
     if end.date() != start.date():
         last = f"{WEEKDAYS[end.weekday()]} {norwegian_date(end)}"
         when = f"{day} kl. {start:%H.%M} – {last} kl. {end:%H.%M}"
-    details = norwegian.details(event)
+    ended = end < now
+    # Calendar links only where a page offers them (see MeetingView.open): of 1,000
+    # meetings, most are past, and the three links were a third of a page's time.
+    offered = not ended and not event.cancelled
+    details = norwegian.details(event) if offered else ""
     return MeetingView(
         event=event,
         anchor=event.id,
         page=paths.meeting_page(event),
         when=when,
         iso_start=start.isoformat(),
-        ended=end < now,
+        ended=ended,
         ics=paths.event(event),
-        google=google_link(event, details),
-        outlook=outlook_link(event, details),
-        outlook_live=outlook_link(event, details, OUTLOOK_PERSONAL),
+        google=google_link(event, details) if offered else "",
+        outlook=outlook_link(event, details) if offered else "",
+        outlook_live=outlook_link(event, details, OUTLOOK_PERSONAL) if offered else "",
         recording=(recording.meta.title, paths.episode_page(recording)) if recording else None,
     )
 
