@@ -338,9 +338,12 @@ def _imports_pydantic(project: Path) -> tuple[bool, str]:
     return " pydantic\n" in run.stderr, run.stdout
 
 
-def test_a_build_with_nothing_to_do_loads_no_content(project: Path) -> None:
+@pytest.mark.parametrize("meetings", [True, False], ids=["with-events", "no-events-folder"])
+def test_a_build_with_nothing_to_do_loads_no_content(project: Path, meetings: bool) -> None:
     """Nothing changed: the build finds so from the files' sizes and times alone, and says
     what a full build says. Anything changed (a file touched, the same bytes): it loads."""
+    if not meetings:
+        shutil.rmtree(project / "events")  # a podcast without meetings has no events/
     loaded, said = _imports_pydantic(project)
     assert loaded and "0 unchanged" in said
     loaded, shortcut = _imports_pydantic(project)

@@ -142,11 +142,17 @@ def _same(path: str, size: int, mtime: int) -> bool:
 
 
 def _listing(root: Path) -> dict[str, list[str]] | None:
-    """The names in episodes/ and events/, sorted."""
-    try:
-        return {folder: sorted(os.listdir(root / folder)) for folder in FOLDERS}  # noqa: PTH208
-    except FileNotFoundError:
-        return None
+    """The names in episodes/ and events/, sorted (none for a folder that is not there);
+    None if either cannot be read."""
+    listed = {}
+    for folder in FOLDERS:
+        try:
+            listed[folder] = sorted(os.listdir(root / folder))  # noqa: PTH208
+        except FileNotFoundError:
+            listed[folder] = []
+        except OSError:
+            return None
+    return listed
 
 
 def _names(files: list[tuple[str, int, int]]) -> dict[str, list[str]]:
