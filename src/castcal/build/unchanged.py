@@ -50,10 +50,9 @@ class Asked:
     offline: bool
 
     def key(self) -> str:
-        out = None if self.out is None else str(self.out.resolve())
-        return json.dumps(
-            [str(self.config_path.resolve()), out, self.strict, self.allow_removal, self.offline]
-        )
+        out = None if self.out is None else [str(self.out), str(self.out.resolve())]
+        config = [str(self.config_path), str(self.config_path.resolve())]  # as the summary says
+        return json.dumps([config, out, self.strict, self.allow_removal, self.offline])
 
 
 @dataclass(frozen=True)
