@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import shutil
 import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,8 +124,8 @@ def test_a_master_is_encoded_once_per_version_and_setting(
     config = masters / "config.toml"
     config.write_text(config.read_text() + "\n[audio]\nloudness = -19.0\n")
     build(masters, castcal)
-    newer = {path.name for path in made.iterdir()} - set(first)
-    assert len(newer) == 2
+    newer = {path.name for path in made.iterdir()}
+    assert len(newer) == 2 and not newer & set(first)  # the old encodes removed
     lufs, _ = ebur128(masters / "feeds" / "audio" / f"{QUIET}.mp3")
     assert -20.0 <= lufs <= -18.0
 
@@ -207,3 +212,35 @@ def test_masters_pass_the_shows_loudness_and_the_manifest_records_it(
         lufs, peak = ebur128(masters / "feeds" / "audio" / f"{episode}.mp3")
         assert abs(item["loudness"] - lufs) <= 0.3
         assert abs(item["true_peak"] - peak) <= 0.3
+
+
+def test_encoding_masters_shows_progress_on_a_terminal(masters: Path) -> None:
+    """Masters take seconds each: on a terminal the build shows a bar while it encodes
+    them (on stderr; nothing of it when the output is not a terminal)."""
+    ours, theirs = pty.openpty()
+    seen: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(ours, 4096)
+            except OSError:  # the other end closed
+                return
+            if not data:
+                return
+            seen.append(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        command = [sys.executable, "-m", "castcal", "build", "--config", "config.toml"]
+        run = subprocess.run(command, cwd=masters, stdout=theirs, stderr=theirs, check=False)
+    finally:
+        os.close(theirs)
+        reader.join(timeout=30)
+        os.close(ours)
+    assert run.returncode == 0
+    assert "Encoding masters" in b"".join(seen).decode("utf-8", "replace")
+    shutil.rmtree(masters / ".castcal-cache")  # encoded again, into a pipe this time
+    piped = subprocess.run(command, cwd=masters, capture_output=True, text=True, check=True)
+    assert "Encoding" not in piped.stdout + piped.stderr

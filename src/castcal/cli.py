@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 BUG = 70  # EX_SOFTWARE (sysexits.h)
-PROGRESS_FROM = 10  # remote probes: more get a progress bar on a terminal
 
 
 def reported(command: Callable[P, R]) -> Callable[P, R]:
@@ -74,15 +73,17 @@ def _warn(warnings: tuple[Problem, ...]) -> None:
 
 
 @contextmanager
-def _progress(count: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar for many remote probes on a terminal; plain silence otherwise."""
-    if count < PROGRESS_FROM or not sys.stderr.isatty():
+def _progress(count: int, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar for ``count`` things being done (``what``) on a terminal; plain
+    silence otherwise."""
+    if count < 1 or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task("Probing remote audio", total=count)
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=count)
         yield lambda done: bar.advance(task, done)
 
 

@@ -38,8 +38,10 @@ from castcal.errors import Problem
 if TYPE_CHECKING:
     import httpx
 
-# Gives a progress callback for a number of remote probes; the CLI shows a bar on a terminal.
-Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+# Gives a progress callback for a number of things to do, named (the CLI shows a bar on a
+# terminal): many remote probes, or any masters to encode (each takes seconds).
+Progress = Callable[[int, str], AbstractContextManager[Callable[[int], None] | None]]
+PROGRESS_FROM = 10  # remote probes: more get a progress bar
 FEWEST_PROBES = 32  # new audio files to probe: with fewer, helpers cost more than they save
 FEWEST_READS = 64  # new episodes or meetings to read: likewise
 
@@ -50,7 +52,7 @@ class Network:
 
     offline: bool = False
     client: httpx.Client | None = None  # tests hand in one bound to their server
-    progress: Progress = field(default=lambda count: nullcontext(None))
+    progress: Progress = field(default=lambda count, what: nullcontext(None))
 
 
 def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Project:
@@ -73,6 +75,7 @@ def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Pro
     loaded = load.complete(reading, probing.finish(store, network))
     _remember(store, loaded, reading.artwork, config_print, set(stored))
     project = loaded.project
+    _forget_encodes(root, project)
     loud = tuple(loudness_warnings(project))
     return dataclasses.replace(project, warnings=project.warnings + loud) if loud else project
 
@@ -171,6 +174,7 @@ class _Probing:
                 target = root / PATH.parent / encoded
                 jobs[master].append(Job(path, target, encoded, audio, measure or master))
         self.todo = todo[True] + todo[False]
+        self.masters = len(todo[True])
         # Even a few masters are shared: each takes seconds a minute of audio to encode.
         self.work = [
             pool.start(probe_file, jobs[True], fewest=2, task="encoding masters"),
@@ -179,7 +183,10 @@ class _Probing:
 
     def finish(self, store: Store, network: Network) -> dict[str, dict[str, Probed]]:
         """What is known of each new episode's audio: by folder name, then by source."""
-        results = [result for batch in self.work for result in batch.results()]
+        masters, others = self.work
+        with network.progress(self.masters, "Encoding masters") as advance:
+            results = masters.results(advance)
+        results += others.results()
         for (episode, source, _), (facts, problem, stat) in zip(self.todo, results, strict=True):
             self.probed[episode][source] = Probed(facts, problem, stat)
             if facts is not None and stat is not None:
@@ -193,6 +200,19 @@ class _Probing:
                     facts = result if isinstance(result, AudioFacts) else None
                     self.probed[draft.id][source] = Probed(facts, "" if facts else str(result))
         return self.probed
+
+
+def _forget_encodes(root: Path, project: Project) -> None:
+    """Remove the MP3s made of masters that no episode publishes any longer (an older
+    version of a master, other [audio] settings, an episode gone)."""
+    kept = {m.facts.encoded for e in project.episodes for m in e.media() if m.facts.encoded}
+    folder = root / PATH.parent / "masters"
+    if not folder.is_dir():
+        return
+    for path in folder.glob("*.mp3"):
+        if f"masters/{path.name}" not in kept:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _is_master(path: Path) -> bool:
@@ -287,7 +307,8 @@ def _remote(urls: list[str], store: Store, network: Network) -> Mapping[str, Aud
     client = network.client or remote.make_client()
     prober = remote.Prober(client, cached, offline=network.offline)
     try:
-        with network.progress(len(urls)) as advance:
+        many = len(urls) >= PROGRESS_FROM
+        with network.progress(len(urls) if many else 0, "Probing remote audio") as advance:
             results = prober.probe_all(urls, advance)
     finally:
         if network.client is None:

@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from castcal.errors import OutputError
@@ -62,10 +62,10 @@ class Pool:
         for. ``task`` names the work in the message when a helper dies."""
         usable = self._executor is not None or can_fork()
         if self.size < 2 or len(items) < fewest or not usable:
-            return Batch(self, functools.partial(_each, work, items), task, pooled=False)
+            return Batch(self, functools.partial(map, work, items), task, pooled=False)
         chunk = max(1, min(fewest, len(items) // (4 * self.size)))
         results = self._start().map(work, items, chunksize=chunk)  # all submitted now
-        return Batch(self, functools.partial(list, results), task, pooled=True)
+        return Batch(self, functools.partial(iter, results), task, pooled=True)
 
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:  # imported here: most builds start no helper
@@ -116,20 +116,20 @@ class Batch(Generic[R]):
     """Work handed to the pool (or kept for the build), whose results come when asked."""
 
     def __init__(
-        self, pool: Pool, collect: Callable[[], list[R]], task: str, *, pooled: bool
+        self, pool: Pool, each: Callable[[], Iterator[R]], task: str, *, pooled: bool
     ) -> None:
-        self.pool, self.collect, self.task, self.pooled = pool, collect, task, pooled
+        self.pool, self.each, self.task, self.pooled = pool, each, task, pooled
 
-    def results(self) -> list[R]:
-        """What the work returned for each item, in order. A helper's failure is raised
-        once the others are stopped."""
-        collect, self.collect = self.collect, list  # let the work's items go once done
+    def results(self, advance: Callable[[int], None] | None = None) -> list[R]:
+        """What the work returned for each item, in order; ``advance(1)`` as each comes
+        in (a progress bar). A helper's failure is raised once the others are stopped."""
+        each, self.each = self.each, functools.partial(iter, ())  # let the items go once done
         if not self.pooled:
-            return collect()
+            return _collect(each(), advance)
         from concurrent.futures.process import BrokenProcessPool
 
         try:
-            return collect()
+            return _collect(each(), advance)
         except BrokenProcessPool:
             raise OutputError(f"a helper process {self.task} {self.pool.ended()}") from None
         except BaseException:
@@ -137,8 +137,14 @@ class Batch(Generic[R]):
             raise
 
 
-def _each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    return [work(item) for item in items]
+def _collect(results: Iterator[R], advance: Callable[[int], None] | None) -> list[R]:
+    if advance is None:
+        return list(results)
+    collected = []
+    for result in results:
+        collected.append(result)
+        advance(1)
+    return collected
 
 
 def _die_with(parent: int) -> None:

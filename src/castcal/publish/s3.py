@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
-Progress = Callable[[int], AbstractContextManager[Callable[[int], None] | None]]
+# A progress callback for a number of things done, named (the CLI's bar on a terminal).
+Progress = Callable[[int, str], AbstractContextManager[Callable[[int], None] | None]]
+PROGRESS_FROM = 10  # uploads and deletions: more get a progress bar
 SHOWN = 5  # files named in the message refusing a stale output folder
 
 
@@ -286,7 +288,8 @@ def _upload(
         steps[at:at] = [
             partial(moves.put, s3, settings, r, feed, feed_url) for r in result.redirects
         ]
-    with (progress or _no_progress)(len(steps)) as advance:
+    count = len(steps) if len(steps) >= PROGRESS_FROM else 0
+    with (progress or _no_progress)(count, "Publishing") as advance:
         for step in steps:
             step()
             if advance is not None:
@@ -313,7 +316,7 @@ def _moves(s3: S3Client, config: Config, files: dict[str, Path], result: Result)
     return {k.removeprefix(settings.prefix) for k in keys if k.startswith(settings.prefix)}
 
 
-def _no_progress(count: int) -> AbstractContextManager[Callable[[int], None] | None]:
+def _no_progress(count: int, what: str) -> AbstractContextManager[Callable[[int], None] | None]:
     return nullcontext(None)
 
 
