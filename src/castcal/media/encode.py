@@ -6,8 +6,8 @@ frame and LAME tag in front so apps know its length and the encoder's delay and 
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import struct
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from castcal.content.config import Audio
-from castcal.media import loudness, mpeg, sniff
+from castcal.media import cuts, loudness, sniff
 from castcal.media.loudness import Loudness, Samples
 
 RATE = 44_100  # what podcast apps expect of an MP3
 RATES = (44_100, 48_000)  # of the masters taken
 FRAME = 1152  # samples in an MPEG-1 layer III frame
 ENCODER_DELAY = 576  # samples LAME puts in front (decoders add their own 529)
+LAME = b"LAME3.100"  # the LAME tag's encoder string (lameenc bundles LAME 3.100)
 _MAGIC = ((8, b"WAVE"), (0, b"fLaC"), (8, b"AIFF"), (8, b"AIFC"))
 
 
@@ -114,42 +115,14 @@ def mp3(samples: Samples, kbps: int) -> bytes:
     encoder.set_channels(channels)
     encoder.set_quality(2)
     frames = bytes(encoder.encode(pcm.tobytes())) + bytes(encoder.flush())
-    return info_frame(frames, len(samples), kbps) + frames
+    return with_info_frame(frames, len(samples))
 
 
-def info_frame(frames: bytes, samples: int, kbps: int) -> bytes:
-    """The Xing/Info frame (with a LAME tag: delay and padding) for the CBR ``frames``,
-    which encode ``samples`` samples: a frame like the first, holding no audio."""
-    first = mpeg.parse_header(frames, 0)
-    if first is None:
-        raise MasterError("the encoder made no MPEG frame")
-    count = len(mpeg.scan(frames))
-    size = 144_000 * kbps // RATE  # bytes of an unpadded frame
-    header = bytearray(frames[:4])
-    header[2] &= 0xFD  # unpadded
-    at = 4 + mpeg.side_info(frames, 0)
-    toc = bytes(min(255, i * 256 // 100) for i in range(100))
-    xing = b"Info" + struct.pack(">III", 0x0F, count, len(frames) + size) + toc
-    xing += struct.pack(">I", 0)
-    padding = max(0, count * FRAME - ENCODER_DELAY - samples)
-    lame = bytearray(b"LAME3.100")
-    lame += bytes([0x01, 0x00]) + bytes(8) + bytes([0x00, min(255, kbps)])
-    delay = ENCODER_DELAY
-    lame += bytes([delay >> 4, ((delay & 0xF) << 4) | (padding >> 8), padding & 0xFF])
-    lame += bytes(4) + struct.pack(">I", len(frames) + size) + bytes(2)
-    frame = bytearray(size)
-    frame[:4] = header
-    frame[at : at + len(xing) + len(lame)] = xing + lame
-    crc_at = at + len(xing) + len(lame)
-    frame[crc_at : crc_at + 2] = struct.pack(">H", _crc16(bytes(frame[:crc_at])))
-    return bytes(frame)
-
-
-def _crc16(data: bytes) -> int:
-    """CRC-16 (polynomial 0x8005, reflected), as the LAME tag's own checksum."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
+def with_info_frame(frames: bytes, samples: int) -> bytes:
+    """The CBR ``frames`` (encoding ``samples`` samples) behind an Info frame whose LAME tag
+    records LAME's encoder delay and the padding: made as castcal makes a cut of a whole
+    stream (cuts.py), seek table and checksums included."""
+    source = cuts.read(frames)  # lameenc writes no Info frame: delay and padding unknown
+    padding = max(0, source.count * FRAME - ENCODER_DELAY - samples)
+    lame = dataclasses.replace(source, delay=ENCODER_DELAY, padding=padding, lame_version=LAME)
+    return cuts.cut(lame, [0])[0].data
