@@ -9,9 +9,9 @@ from castcal.errors import UsageError
 
 
 def stamp_time() -> datetime:
-    """The time to stamp on what changes in this build: SOURCE_DATE_EPOCH when set (for
-    reproducible builds), else now. Only used for new or changed meetings, and recorded in
-    the manifest, so an unchanged meeting keeps its stamps from build to build."""
+    """The build's time: SOURCE_DATE_EPOCH when set (for reproducible builds), else now.
+    What is due by then is published; it is stamped on new or changed meetings only, and
+    recorded in the manifest, so an unchanged meeting keeps its stamps from build to build."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         return datetime.now(UTC).replace(microsecond=0)

@@ -172,7 +172,7 @@ class _Probing:
                 master = _is_master(path)
                 todo[master].append((draft.id, source, path))
                 target = root / PATH.parent / encoded
-                jobs[master].append(Job(path, target, encoded, audio, measure or master))
+                jobs[master].append(Job(path, target, encoded, audio, master, measure or master))
         self.todo = todo[True] + todo[False]
         self.masters = len(todo[True])
         # Even a few masters are shared: each takes seconds a minute of audio to encode.
@@ -243,6 +243,7 @@ class Job:
     target: Path
     name: str
     audio: Audio
+    master: bool  # a WAV, FLAC or AIFF master, to encode (sniffed once, when sorted)
     measure: bool  # its loudness too
 
 
@@ -263,14 +264,14 @@ def _still_encoded(root: Path, facts: AudioFacts, name: str) -> bool:
 def probe_file(job: Job) -> tuple[AudioFacts | None, str, tuple[int, int] | None]:
     """One local file's facts (or why it has none), and its size and mtime from before it
     was read: a change while it is read shows as a new stamp next time. A master is
-    encoded first, and the facts are those of the MP3 made of it. The loudness of the
-    audio published is measured too."""
+    encoded first, and the facts are those of the MP3 made of it; the loudness of the
+    audio published is measured where the job asks."""
     from castcal.media import encode, probe
 
     stat = _stat(job.path)
     try:
         published, extra = job.path, {}
-        if _is_master(job.path):
+        if job.master:
             encode.encode(job.path, job.audio, job.target)
             published, extra = job.target, {"encoded": job.name}
         facts = probe.probe(published)
