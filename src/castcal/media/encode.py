@@ -1,5 +1,5 @@
 """Masters (WAV, FLAC, AIFF) encoded into the MP3 castcal publishes: decoded by libsndfile
-(soundfile), brought to the show's loudness under its true-peak limit (media.loudness),
+(soundfile), brought to the show's loudness under its true-peak limit (media.normalise),
 resampled to 44.1 kHz, encoded by LAME (lameenc) at a constant bitrate, with a Xing/Info
 frame and LAME tag in front so apps know its length and the encoder's delay and padding.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from castcal.content.config import Audio
-from castcal.media import cuts, loudness, sniff
+from castcal.media import cuts, normalise, sniff
 from castcal.media.loudness import Loudness, Samples
 
 RATE = 44_100  # what podcast apps expect of an MP3
@@ -58,7 +58,7 @@ def encode(source: Path, audio: Audio, target: Path) -> Encoded:
     if rate != RATE:
         samples = resample(samples, rate)
     # Half a dB below the limit: encoding adds a little to the peaks.
-    samples, before = loudness.normalise(samples, RATE, audio.loudness, audio.true_peak - 0.5)
+    samples, before = normalise.normalise(samples, RATE, audio.loudness, audio.true_peak - 0.5)
     data = mp3(samples, bitrate(audio, samples.shape[1]))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}")

@@ -1,6 +1,6 @@
-"""Loudness of audio samples: integrated loudness per ITU-R BS.1770-4 (pyloudnorm's
-K-weighting and gating), true peak 4x oversampled as its Annex 2 says, and the gain and
-look-ahead limiting that bring a master to the show's loudness under its peak limit.
+"""Loudness of audio, measured as it streams past: integrated loudness per ITU-R BS.1770-4
+(K-weighting and gating as pyloudnorm does them, in whole arrays) and the true peak 4x
+oversampled as its Annex 2 says, in bounded memory whatever the audio's length.
 
 Samples are float arrays shaped (frames, channels), full scale at 1.0.
 """
@@ -9,20 +9,29 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
+if TYPE_CHECKING:
+    import av
+    import av.container
+
 Samples = npt.NDArray[np.float64]
-Envelope = npt.NDArray[np.float32]
+Floats = npt.NDArray[np.floating]
 
 OVERSAMPLE = 4  # BS.1770-4 Annex 2, for 48 kHz and below
-_CHUNK = 1 << 18  # frames oversampled at a time (an hour at once would take gigabytes)
-_MARGIN = 64  # frames either side of a chunk, for the interpolating filter's reach
-_LOOKAHEAD = 0.005  # seconds the limiter sees ahead and holds after a peak
-_SILENT = -70.0  # LUFS given for audio too quiet to gate (BS.1770's absolute gate)
+SILENT = -70.0  # LUFS given for audio too quiet to gate (BS.1770's absolute gate)
+_BLOCK, _HOP = 0.4, 0.25  # gating blocks of 400 ms, each 100 ms after the last
+_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770's channel gains: L, R, C, Ls, Rs
+_REACH = 12  # input frames each oversampled value depends on (48 taps / 4)
+_SPAN = 2048  # frames examined together for the true peak
+_FLOOR = 1e-15  # added to keep the filters' numbers normal (see Meter._gate)
+_PIECE = 1 << 18  # frames decoded before they are measured (6 s at 44.1 kHz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,106 +42,184 @@ class Loudness:
     peak: float
 
 
-def measure(samples: Samples, rate: int) -> Loudness:
-    """The integrated loudness and true peak of ``samples``."""
-    return Loudness(integrated(samples, rate), true_peak(samples, rate))
+class Meter:
+    """Integrated loudness and true peak of audio fed to it in pieces of any length; the
+    same numbers as for the whole at once."""
+
+    def __init__(self, rate: int, channels: int, *, true_peak: bool = True) -> None:
+        self.rate = rate
+        self.frames = 0  # fed so far
+        self._peaks = true_peak
+        self._sos = _k_weighting(rate)
+        self._state = np.zeros((len(self._sos), channels, 2))
+        self._weights = np.array([_WEIGHTS[min(c, 4)] for c in range(channels)])
+        self._hops: list[float] = []  # K-weighted energy of each 100 ms, channels weighted
+        self._open = 0.0  # of the hop not yet complete
+        self._context = np.zeros((channels, _REACH), dtype=np.float32)
+        self._peak = 0.0  # largest magnitude so far (linear)
+
+    def feed(self, samples: Floats) -> None:
+        """Measure ``samples`` as the audio that follows what was fed before."""
+        self.feed_planar(samples.T)
+
+    def feed_planar(self, planar: Floats) -> None:
+        """As ``feed``, for samples shaped (channels, frames), as decoders give them."""
+        if not planar.shape[1]:
+            return
+        self._gate(np.array(planar, dtype=np.float64))  # a copy: _gate changes it
+        if self._peaks:
+            self._true_peak(np.ascontiguousarray(planar, dtype=np.float32))
+
+    def result(self) -> Loudness:
+        """What was fed, measured; the meter is done with."""
+        if self._peaks:  # the filter's tail: what follows the last frame
+            self._true_peak(np.zeros((len(self._context), _REACH), dtype=np.float32))
+        return Loudness(self._integrated(), decibels(self._peak))
+
+    def _gate(self, planar: Samples) -> None:
+        from scipy.signal import sosfilt
+
+        # Digital silence leaves the filters' state decaying through subnormal numbers, each
+        # operation on them 50-100x slower: a signal at -300 dBFS (Nyquist, +-1e-15) keeps
+        # them normal and is 230 dB below the absolute gate (10 minutes of speech with 9%
+        # zeros: 0.96 s filtered, 0.36 s with it).
+        planar[:, (self.frames % 2) :: 2] += _FLOOR
+        planar[:, 1 - (self.frames % 2) :: 2] -= _FLOOR
+        weighted, self._state = sosfilt(self._sos, planar, axis=-1, zi=self._state)
+        energy = self._weights @ np.square(weighted)
+        start, end = self.frames, self.frames + planar.shape[1]
+        sums = np.concatenate(([0.0], np.cumsum(energy)))
+        first = len(self._hops) + 1  # the hop whose start closes the open one
+        bounds = _hop_starts(first, end, self.rate)
+        at = np.concatenate(([0], bounds - start))
+        closed = np.diff(sums[at])
+        if len(closed):
+            closed[0] += self._open
+            self._hops.extend(closed.tolist())
+            self._open = float(sums[-1] - sums[at[-1]])
+        else:
+            self._open += float(sums[-1])
+        self.frames = end
+
+    def _integrated(self) -> float:
+        """BS.1770-4's integrated loudness, gated absolutely at -70 LUFS and relatively at
+        10 LU below the level of the blocks above that; -70 for audio too short or quiet."""
+        length = self.frames / self.rate
+        if self.frames < _BLOCK * self.rate:
+            return SILENT
+        blocks = int(np.round((length - _BLOCK) / (_BLOCK * _HOP))) + 1
+        hops = np.zeros(blocks + 3)
+        known = [*self._hops, self._open][: blocks + 3]
+        hops[: len(known)] = known
+        power = (hops[:-3] + hops[1:-2] + hops[2:-1] + hops[3:]) / (_BLOCK * self.rate)
+        with np.errstate(divide="ignore"):
+            level = -0.691 + 10 * np.log10(power)
+        loud = power[level >= SILENT]
+        if not len(loud):
+            return SILENT
+        relative = -0.691 + 10 * math.log10(float(np.mean(loud))) - 10
+        kept = power[(level > relative) & (level > SILENT)]
+        value = -0.691 + 10 * math.log10(float(np.mean(kept))) if len(kept) else -math.inf
+        return value if math.isfinite(value) else SILENT
+
+    def _true_peak(self, planar: npt.NDArray[np.float32]) -> None:
+        """Take in the oversampled values whose newest input frame is in ``planar``,
+        computing only spans whose inputs could reach past the peak so far: no
+        oversampled value exceeds the largest input within its reach times the filter's
+        gain, ``_bound()``. The span with the largest input first, then the others still
+        in question, neighbours together (speech at -16 LUFS leaves most spans out)."""
+        frames = np.concatenate((self._context, planar), axis=1)
+        self._context = frames[:, -_REACH:]
+        magnitude = functools.reduce(np.maximum, np.abs(frames))
+        self._peak = max(self._peak, float(magnitude[_REACH:].max()))
+        if self.rate > 96_000:
+            return
+        starts = np.arange(_REACH, len(magnitude), _SPAN)
+        own = np.maximum.reduceat(magnitude, starts)
+        # Each span's values reach back 11 frames, into the span before (or the context).
+        before = np.concatenate(([float(magnitude[:_REACH].max())], own[:-1]))
+        bound = np.maximum(own, before) * _bound()
+        top = int(np.argmax(bound))
+        if bound[top] > self._peak:
+            self._peak = max(self._peak, _oversampled_peak(frames, starts[top], starts[top]))
+        for first, last in _runs(np.flatnonzero(bound > self._peak)):
+            self._peak = max(self._peak, _oversampled_peak(frames, starts[first], starts[last]))
 
 
-def integrated(samples: Samples, rate: int) -> float:
-    """Integrated loudness in LUFS (BS.1770-4: K-weighted, gated at -70 LUFS and 10 LU
-    below the ungated level); -70 for audio too short or too quiet to measure."""
-    import pyloudnorm
-
-    if len(samples) < int(0.4 * rate):
-        return _SILENT
-    value = float(pyloudnorm.Meter(rate).integrated_loudness(samples))
-    return value if math.isfinite(value) else _SILENT
-
-
-def true_peak(samples: Samples, rate: int) -> float:
-    """The true peak in dBTP: the largest magnitude of the signal 4x oversampled."""
-    return _decibels(float(np.max(peak_envelope(samples, rate), initial=0.0)))
+def _runs(indices: npt.NDArray[np.intp]) -> Iterator[tuple[int, int]]:
+    """The first and last of each run of consecutive numbers in sorted ``indices``."""
+    if not len(indices):
+        return
+    breaks = np.flatnonzero(np.diff(indices) > 1)
+    firsts = np.concatenate(([indices[0]], indices[breaks + 1]))
+    lasts = np.concatenate((indices[breaks], [indices[-1]]))
+    yield from zip(firsts.tolist(), lasts.tolist(), strict=True)
 
 
-def _decibels(amplitude: float) -> float:
-    return 20 * math.log10(amplitude) if amplitude > 0 else -math.inf
+def _hop_starts(first: int, end: int, rate: int) -> npt.NDArray[np.int64]:
+    """The first frames of hops ``first``, ``first + 1``… that start at or before frame
+    ``end``, reckoned as pyloudnorm reckons its blocks' bounds."""
+    last = int(end / (_BLOCK * _HOP * rate)) + 2  # a hop or two past: trimmed below
+    starts = (_BLOCK * (np.arange(first, last + 1) * _HOP) * rate).astype(np.int64)
+    return starts[starts <= end]
 
 
-def peak_envelope(samples: Samples, rate: int) -> Envelope:
-    """For each frame, the largest magnitude of any channel from it to the next one, 4x
-    oversampled by a 48-tap interpolating filter, as Annex 2's (a rate above 96 kHz is
-    taken as it is). In pieces: an hour oversampled at once would take gigabytes."""
+def _oversampled_peak(frames: npt.NDArray[np.float32], first: int, last: int) -> float:
+    """The largest magnitude among the oversampled values whose newest input is in the
+    spans from frame ``first`` to the span starting at ``last``, every channel
+    (``frames`` shaped (channels, frames))."""
     from scipy.signal import upfirdn
 
-    taps, frames = _taps(), len(samples)
-    envelope = np.zeros(frames, dtype=np.float32)
-    for channel in np.ascontiguousarray(samples.T, dtype=np.float32):
-        np.maximum(envelope, np.abs(channel), out=envelope)
-        if rate > 96_000:
-            continue
-        for start in range(0, frames, _CHUNK):
-            end = min(frames, start + _CHUNK)
-            lo, hi = max(0, start - _MARGIN), min(frames, end + _MARGIN)
-            up = np.abs(upfirdn(taps, channel[lo:hi], up=OVERSAMPLE))
-            first = (start - lo) * OVERSAMPLE + len(taps) // 2  # past the filter's delay
-            own = up[first : first + (end - start) * OVERSAMPLE]
-            piece = envelope[start:end]
-            for phase in range(OVERSAMPLE):
-                np.maximum(piece, own[phase::OVERSAMPLE], out=piece)
-    return envelope
+    piece = frames[:, first - _REACH + 1 : last + _SPAN]
+    start, end = (_REACH - 1) * OVERSAMPLE, piece.shape[1] * OVERSAMPLE
+    filtered = (upfirdn(taps(), channel, up=OVERSAMPLE)[start:end] for channel in piece)
+    return max(float(np.abs(values).max()) for values in filtered)
 
 
 @functools.cache
-def _taps() -> npt.NDArray[np.float32]:
+def taps() -> npt.NDArray[np.float32]:
+    """The interpolating filter: 48 taps, as Annex 2's example has (a windowed sinc)."""
     from scipy.signal import firwin
 
-    taps = firwin(48, 1 / OVERSAMPLE, window=("kaiser", 6.0)) * OVERSAMPLE
-    return np.asarray(taps, dtype=np.float32)
+    made = firwin(4 * _REACH, 1 / OVERSAMPLE, window=("kaiser", 6.0)) * OVERSAMPLE
+    return np.asarray(made, dtype=np.float32)
 
 
-def limit(envelope: Envelope, rate: int, ceiling: float) -> Envelope | None:
-    """The gain, frame by frame, of a look-ahead limiter holding the true peaks of audio
-    whose peak envelope is ``envelope`` at ``ceiling`` dBTP; None where none goes over.
-    The gain each frame needs is held for the look-ahead either side, then smoothed over
-    the same span, so it is never above what any frame within reach needs. Zero-phase
-    and without state: the same input gives the same output."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    most = 10 ** (ceiling / 20)
-    if not len(envelope) or float(envelope.max()) <= most:
-        return None
-    need = np.minimum(np.float32(1.0), most / np.maximum(envelope, np.float32(1e-9)))
-    reach = max(1, int(_LOOKAHEAD * rate))
-    held = minimum_filter1d(need, size=2 * reach + 1, mode="nearest")
-    gain = uniform_filter1d(held, size=2 * reach + 1, mode="nearest")
-    # Each frame's gain averages values that are each at most what it needs: at most
-    # what it needs, but for rounding.
-    return np.asarray(np.minimum(gain, need), dtype=np.float32)
+@functools.cache
+def _bound() -> float:
+    """The most the filter can make of inputs at most 1: the largest sum of magnitudes of
+    the taps any one oversampled value uses (a little over 1; with rounding allowed for)."""
+    weights = np.abs(taps().astype(np.float64))
+    return float(max(weights[p::OVERSAMPLE].sum() for p in range(OVERSAMPLE))) * 1.0001
 
 
-def normalise(
-    samples: Samples, rate: int, target: float, ceiling: float
-) -> tuple[Samples, Loudness]:
-    """``samples`` brought to ``target`` LUFS with true peaks at or below ``ceiling``
-    dBTP, and their loudness as they were: the gain that reaches the target, then the
-    limiter where peaks go over; it takes a little loudness, so where it acted the gain
-    is set once more and the result limited again. (The gain changes slowly, so the
-    envelope of the audio it is applied to is the first envelope times it.)"""
-    envelope = peak_envelope(samples, rate)
-    level = integrated(samples, rate)
-    before = Loudness(level, _decibels(float(np.max(envelope, initial=0.0))))
-    if level <= _SILENT:
-        return samples, before
-    gain = 10 ** ((target - level) / 20)
-    curve = limit(envelope * np.float32(gain), rate, ceiling)
-    if curve is None:
-        return samples * gain, before
-    curve *= np.float32(gain)
-    curve *= np.float32(10 ** ((target - integrated(samples * curve[:, None], rate)) / 20))
-    again = limit(envelope * curve, rate, ceiling)
-    if again is not None:
-        curve *= again
-    return samples * curve[:, None], before
+@functools.cache
+def _k_weighting(rate: int) -> npt.NDArray[np.float64]:
+    """BS.1770's K-weighting at ``rate`` as second-order sections: pyloudnorm's shelf and
+    high-pass designs, run as one cascade."""
+    from pyloudnorm import IIRfilter
+
+    shelf = IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, rate, "high_shelf")
+    high_pass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
+    return np.array([np.concatenate((f.b, f.a)) for f in (shelf, high_pass)])
+
+
+def decibels(amplitude: float) -> float:
+    return 20 * math.log10(amplitude) if amplitude > 0 else -math.inf
+
+
+def measure(samples: Floats, rate: int) -> Loudness:
+    """The integrated loudness and true peak of ``samples``."""
+    meter = Meter(rate, samples.shape[1])
+    meter.feed(samples)
+    return meter.result()
+
+
+def integrated(samples: Floats, rate: int) -> float:
+    """The integrated loudness of ``samples`` in LUFS (-70 for audio too short or quiet)."""
+    meter = Meter(rate, samples.shape[1], true_peak=False)
+    meter.feed(samples)
+    return meter.result().lufs
 
 
 class DecodeError(ValueError):
@@ -141,29 +228,52 @@ class DecodeError(ValueError):
 
 def measure_file(path: Path) -> Loudness:
     """The integrated loudness and true peak of the audio file at ``path`` (MP3, M4A,
-    anything FFmpeg's decoders read, through PyAV's bundled libraries)."""
-    samples, rate = decode(path)
-    return measure(samples, rate)
-
-
-def decode(path: Path) -> tuple[Samples, int]:
-    """The first audio stream of ``path`` decoded: (frames, channels) floats, and its rate."""
+    anything FFmpeg's decoders read, through PyAV's bundled libraries), decoded and
+    measured a few seconds at a time."""
     import av
 
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
-            rate = int(stream.rate)
-            resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
-            pieces = [
-                piece.to_ndarray()
-                for frame in container.decode(stream)
-                for piece in resampler.resample(frame)
-            ]
-            pieces += [piece.to_ndarray() for piece in resampler.resample(None)]
-    except (av.FFmpegError, IndexError) as exc:
+            meter = Meter(int(stream.rate), len(stream.layout.channels))
+            pieces: list[npt.NDArray[np.float32]] = []
+            held = 0
+            for planar in _decoded(container, stream):
+                pieces.append(planar)
+                held += planar.shape[1]
+                if held >= _PIECE:
+                    meter.feed_planar(np.concatenate(pieces, axis=1))
+                    pieces, held = [], 0
+            if pieces:
+                meter.feed_planar(np.concatenate(pieces, axis=1))
+    except av.FFmpegError as exc:  # str() of it is "[Errno n] what: 'the C call'"
+        # FFmpeg names some errors only by number ("Error number -50531338 occurred").
+        said = "" if str(exc.strerror).startswith("Error number") else f" ({exc.strerror})"
+        raise DecodeError(
+            f"cannot decode the audio to measure its loudness{said}; is the file damaged?"
+        ) from exc
+    except (IndexError, ValueError) as exc:
         raise DecodeError(f"cannot decode the audio to measure its loudness: {exc}") from exc
-    if not pieces:
+    if not meter.frames:
         raise DecodeError("no audio decoded to measure its loudness")
-    planar = np.concatenate(pieces, axis=1)
-    return np.ascontiguousarray(planar.T, dtype=np.float64), rate
+    return meter.result()
+
+
+def _decoded(
+    container: av.container.InputContainer, stream: av.AudioStream
+) -> Iterator[npt.NDArray[np.float32]]:
+    """The stream's audio as planar floats, (channels, frames) a frame at a time: as
+    decoded where the decoder gives planar floats (MP3, AAC), else converted."""
+    import av
+
+    convert = av.AudioResampler(format="fltp", layout=stream.layout, rate=stream.rate)
+    for frame in container.decode(stream):
+        if frame.format.name == "fltp" and frame.layout.name == stream.layout.name:
+            yield _floats(frame)
+            continue
+        yield from map(_floats, convert.resample(frame))
+    yield from map(_floats, convert.resample(None))
+
+
+def _floats(frame: av.AudioFrame) -> npt.NDArray[np.float32]:
+    return np.asarray(frame.to_ndarray(), dtype=np.float32)  # planar floats: not copied
