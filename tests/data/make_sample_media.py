@@ -2,9 +2,11 @@
 
 The files this writes are committed; run it only when the sample texts change:
 
-    python tests/data/make_sample_media.py
+    python tests/data/make_sample_media.py [--audio]
 
-It needs espeak-ng (Norwegian voice ``nb``), sox and lame from Debian, and Pillow.
+It needs espeak-ng (Norwegian voice ``nb``), sox and lame from Debian, Pillow, and castcal
+installed: its loudness normalisation brings the speech to the show's -16 LUFS with true
+peaks under -1 dBTP, measured on the MP3 as castcal measures it.
 espeak-ng's output can differ between its versions, so tests assert durations with a
 tolerance, never the audio bytes.
 """
@@ -13,10 +15,15 @@ from __future__ import annotations
 
 import math
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
+import soundfile
 from PIL import Image, ImageDraw, ImageFont
+
+from castcal.media.loudness import measure_file
+from castcal.media.normalise import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +75,23 @@ def make_audio(folder: Path, first: str, second: str, lame_args: list[str]) -> N
         pad = math.ceil(seconds(t / "a.wav")) - seconds(t / "a.wav")
         run("sox", str(t / "a.wav"), str(t / "a_pad.wav"), "pad", "0", f"{pad:.6f}")
         run("sox", str(t / "a_pad.wav"), str(t / "b.wav"), str(t / "all.wav"))
-        run("lame", "--quiet", "-m", "m", *lame_args, str(t / "all.wav"), str(folder / "audio.mp3"))
+        samples, rate = soundfile.read(t / "all.wav", dtype="float64", always_2d=True)
+        target, ceiling = -16.0, -1.5
+        for _ in range(6):  # a low bitrate adds to the peaks and takes a little loudness
+            loud, before = normalise(samples, rate, target, ceiling)
+            soundfile.write(t / "loud.wav", loud, rate, subtype="PCM_16")
+            mp3 = folder / "audio.mp3"
+            run("lame", "--quiet", "-m", "m", *lame_args, str(t / "loud.wav"), str(mp3))
+            made = measure_file(mp3)
+            if made.peak <= -1.2 and abs(made.lufs + 16.0) <= 0.2:
+                break
+            ceiling -= max(0.0, made.peak + 1.2)
+            target -= made.lufs + 16.0
+        print(
+            f"{folder.name}: spoken at {before.lufs:.1f} LUFS, published at {made.lufs:.1f} "
+            f"LUFS, true peak {made.peak:.1f} dBTP",
+            file=sys.stderr,
+        )
         print(folder.name, "endringsnemda starts at", round(seconds(t / "a_pad.wav")), "s")
 
 
@@ -86,6 +109,10 @@ def make_cover(path: Path) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--audio"]:  # the audio only: Pillow's JPEG bytes change with it
+        for episode_id, (first, second, lame_args) in EPISODES.items():
+            make_audio(ROOT / "episodes" / episode_id, first, second, lame_args)
+        return
     for episode_id, (first, second, lame_args) in EPISODES.items():
         folder = ROOT / "episodes" / episode_id
         folder.mkdir(parents=True, exist_ok=True)
