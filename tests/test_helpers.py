@@ -360,9 +360,8 @@ def test_a_probing_helper_that_is_killed_fails_the_build(
     monkeypatch.setattr(audio, "probe", probe)
     result = build(many, castcal, "--jobs", "2")
     assert result.exit_code == 1
-    assert "a helper process probing audio files was stopped by signal 9 (SIGKILL)" in (
-        result.stderr
-    )
+    stopped = "a helper process probing and measuring audio files was stopped by signal 9"
+    assert f"{stopped} (SIGKILL)" in result.stderr
     assert not (many / "feeds").exists() or snapshot(many / "feeds") == {}
 
 

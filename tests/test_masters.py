@@ -18,7 +18,7 @@ import pyloudnorm
 import pytest
 import soundfile
 
-from tests.conftest import Run, need_program
+from tests.conftest import DATA, Run, need_program
 
 QUIET, LOUD = "hva-er-endringsledelse", "digital-transformasjon"
 SECONDS = 16.0  # the sample's segments start at 0:00 and 0:11
@@ -164,39 +164,76 @@ def test_peaks_the_gain_would_push_over_the_limit_are_limited(tmp_path: Path) ->
 def test_check_reports_each_episodes_loudness_as_ffmpeg_measures_it(
     project: Path, castcal: Callable[..., Run]
 ) -> None:
-    config = project / "config.toml"
-    unheld = castcal("check", "--config", config)  # no [audio]: MP3s published as they are
-    assert unheld.exit_code == 0 and "LUFS" not in unheld.stdout + unheld.stderr
-    config.write_text(config.read_text() + "\n[audio]\nloudness = -16.0\n")
-    result = castcal("check", "--config", config)
+    """Every episode's loudness is measured, [audio] in config.toml or not; the sample's
+    MP3s sit at the show's -16 LUFS, so --strict passes."""
+    result = castcal("check", "--strict", "--config", project / "config.toml")
     assert result.exit_code == 0, result.stderr
     for episode in (QUIET, LOUD):
         line = next(x for x in result.stdout.splitlines() if x.startswith(f"{episode}: "))
         said = re.fullmatch(
-            rf"{episode}: (-[\d.]+) LUFS, peak (-?[\d.]+) dBTP: ([\d.]+) LU quieter than "
-            r"the show's -16 LUFS",
+            rf"{episode}: (-[\d.]+) LUFS, peak (-[\d.]+) dBTP: (?:at the show's -16 LUFS"
+            r"|([\d.]+) LU (quieter|louder) than the show's -16 LUFS)",
             line,
         )
         assert said, line
         lufs, peak = ebur128(project / "episodes" / episode / "audio.mp3")
         assert abs(float(said.group(1)) - lufs) <= 0.3
         assert abs(float(said.group(2)) - peak) <= 0.3
-        assert float(said.group(3)) == pytest.approx(-16.0 - float(said.group(1)), abs=0.051)
+        if said.group(3) is not None:
+            sign = 1 if said.group(4) == "louder" else -1
+            differs = float(said.group(1)) + 16.0
+            assert sign * float(said.group(3)) == pytest.approx(differs, abs=0.051)
 
 
 def test_a_quiet_episode_is_warned_of_and_strict_fails(
     project: Path, castcal: Callable[..., Run]
 ) -> None:
+    """The sample's MP3 made 6 dB quieter (as an editor's export might be): check warns,
+    naming the file, and --strict fails."""
+    ffmpeg = need_program("ffmpeg")
+    mp3 = project / "episodes" / QUIET / "audio.mp3"
+    quieter = mp3.with_name("quieter.mp3")
+    command: list[str | Path] = [ffmpeg, "-v", "error", "-i", mp3, "-af", "volume=-6dB"]
+    subprocess.run([*command, "-c:a", "libmp3lame", "-b:a", "64k", quieter], check=True)
+    quieter.replace(mp3)
+    lufs, _ = ebur128(mp3)
     config = project / "config.toml"
-    config.write_text(config.read_text() + "\n[audio]\nloudness = -16.0\n")
     checked = castcal("check", "--config", config)
     assert checked.exit_code == 0
-    warning = f"warning: episodes/{QUIET}/audio.mp3: audio: -21.5 LUFS"
-    assert warning in checked.stderr
+    said = re.search(rf"warning: episodes/{QUIET}/audio.mp3: audio: (-[\d.]+) LUFS", checked.stderr)
+    assert said, checked.stderr
+    assert abs(float(said.group(1)) - lufs) <= 0.3
     assert "LU quieter than the show's -16 LUFS; podcast apps expect" in checked.stderr
+    assert f"episodes/{LOUD}/" not in checked.stderr
     strict = castcal("check", "--strict", "--config", config)
     assert strict.exit_code == 1
-    assert f"episodes/{QUIET}/audio.mp3: audio: -21.5 LUFS" in strict.stderr
+    assert f"episodes/{QUIET}/audio.mp3: audio: {said.group(1)} LUFS" in strict.stderr
+
+
+def test_audio_that_cannot_be_decoded_is_published_and_warned_of(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """An MP3 whose frames mutagen can walk but no decoder can play: it is published as it
+    is, and check says its loudness could not be measured (--strict fails)."""
+    folder = project / "episodes" / QUIET
+    data = bytearray((DATA / "audio" / "speech.m4a").read_bytes())
+    body = data.index(b"mdat") + 4
+    data[body:] = b"\xff" * (len(data) - body)  # the boxes whole, the AAC garbled
+    (folder / "lyd.m4a").write_bytes(data)
+    toml = folder / "episode.toml"
+    text = toml.read_text().replace('audio = "audio.mp3"', 'audio = "lyd.m4a"')
+    toml.write_text(text.replace('start = "0:11"', 'start = "0:01.5"'))
+    config = project / "config.toml"
+    built = castcal("build", "--config", config)
+    assert built.exit_code == 0, built.stderr
+    warning = (
+        f"warning: episodes/{QUIET}/lyd.m4a: audio: cannot decode the audio to measure its loudness"
+    )
+    assert warning in built.stderr
+    assert (project / "feeds" / "audio" / f"{QUIET}.m4a").read_bytes()
+    strict = castcal("check", "--strict", "--config", config)
+    assert strict.exit_code == 1
+    assert warning.removeprefix("warning: ") in strict.stderr
 
 
 def test_masters_pass_the_shows_loudness_and_the_manifest_records_it(

@@ -219,18 +219,17 @@ def loudness_report(project: Project) -> list[str]:
 
 
 def loudness_warnings(project: Project) -> list[Problem]:
-    """A warning for each episode more than 1 LU from the show's loudness, or whose true
-    peak is over the show's limit (``--strict`` fails on them). Only for a show whose
-    config.toml has an [audio] section: one that never asked is told, not warned (a
-    build with --strict that passed before still passes)."""
+    """A warning for each episode more than 1 LU from the show's loudness, whose true peak
+    is over the show's limit, or whose audio could not be decoded to be measured
+    (``--strict`` fails on them)."""
     found: list[Problem] = []
-    if "audio" not in project.config.model_fields_set:
-        return found
     for episode in project.episodes:
+        path = f"episodes/{episode.id}/{episode.audio.source}"
         said = _loudness(project, episode)
         if said is not None and said[1]:
-            path = f"episodes/{episode.id}/{episode.audio.source}"
             found.append(Problem(path, "audio", f"{said[0]}; {said[1]}"))
+        elif episode.audio.facts.unmeasured is not None:
+            found.append(Problem(path, "audio", episode.audio.facts.unmeasured))
     return found
 
 

@@ -39,10 +39,15 @@ if TYPE_CHECKING:
     import httpx
 
 # Gives a progress callback for a number of things to do, named (the CLI shows a bar on a
-# terminal): many remote probes, or any masters to encode (each takes seconds).
+# terminal): many remote probes, any masters to encode (each takes seconds), or audio
+# enough to take a while to measure.
 Progress = Callable[[int, str], AbstractContextManager[Callable[[int], None] | None]]
 PROGRESS_FROM = 10  # remote probes: more get a progress bar
 FEWEST_PROBES = 32  # new audio files to probe: with fewer, helpers cost more than they save
+# New audio of this many bytes or more is measured on every core, with a progress bar: a
+# few minutes of audio, whose measuring takes longer than starting the helpers (decoding
+# and measuring take about 0.25 s a minute of 44.1 kHz stereo, 0.1 s of 22.05 kHz mono).
+SHARED_BYTES = 4_000_000
 FEWEST_READS = 64  # new episodes or meetings to read: likewise
 
 
@@ -67,10 +72,7 @@ def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Pro
     each = functools.partial(pool.map, fewest=FEWEST_READS, task="reading content files")
     reading = load.read(root, config, known, found, each, config_path=config_path)
     audio = config[0].audio if config else Audio()
-    # Every episode's loudness is measured where [audio] holds the show to one (a minute
-    # of audio costs about 0.15 s of decoding); a master's always is.
-    measure = config is not None and "audio" in config[0].model_fields_set
-    probing = _Probing(reading.drafts, store, pool, (root, audio, measure))
+    probing = _Probing(reading.drafts, store, pool, (root, audio))
     load.read_events(reading, known, each)
     loaded = load.complete(reading, probing.finish(store, network))
     _remember(store, loaded, reading.artwork, config_print, set(stored))
@@ -143,13 +145,13 @@ def _remember(
 
 
 class _Probing:
-    """The new episodes' audio being probed: local files not known as they are now are
-    handed to the pool; remote ones are looked up once those are in."""
+    """The new episodes' audio being probed and measured: local files not known as they
+    are now are handed to the pool; remote ones are looked up once those are in."""
 
     def __init__(
-        self, drafts: list[Draft], store: Store, pool: Pool, masters: tuple[Path, Audio, bool]
+        self, drafts: list[Draft], store: Store, pool: Pool, masters: tuple[Path, Audio]
     ) -> None:
-        root, audio, measure = masters  # the project's folder; how masters are encoded
+        root, audio = masters  # the project's folder; how masters are encoded
         known = store.facts("audio") if drafts else {}
         self.drafts = drafts
         self.probed: dict[str, dict[str, Probed]] = {d.id: {} for d in drafts}
@@ -164,21 +166,26 @@ class _Probing:
                 encoded = _encoded_name(draft.id, source, stat, audio)
                 if fact is not None and (fact.size, fact.mtime) == stat:
                     facts = AudioFacts.model_validate(fact.value)
-                    if _still_encoded(root, facts, encoded) and (
-                        facts.lufs is not None or not measure
-                    ):
+                    if _still_encoded(root, facts, encoded) and facts.measured:
                         self.probed[draft.id][source] = Probed(facts, stamp=stat)
                         continue
                 master = _is_master(path)
                 todo[master].append((draft.id, source, path))
                 target = root / PATH.parent / encoded
-                jobs[master].append(Job(path, target, encoded, audio, master, measure or master))
+                jobs[master].append(Job(path, target, encoded, audio, master, stat[0]))
         self.todo = todo[True] + todo[False]
         self.masters = len(todo[True])
         # Even a few masters are shared: each takes seconds a minute of audio to encode.
+        many = sum(job.size for job in jobs[False]) >= SHARED_BYTES
+        self.measuring = len(jobs[False]) if many else 0
         self.work = [
             pool.start(probe_file, jobs[True], fewest=2, task="encoding masters"),
-            pool.start(probe_file, jobs[False], fewest=FEWEST_PROBES, task="probing audio files"),
+            pool.start(
+                probe_file,
+                jobs[False],
+                fewest=2 if many else FEWEST_PROBES,
+                task="probing and measuring audio files",
+            ),
         ]
 
     def finish(self, store: Store, network: Network) -> dict[str, dict[str, Probed]]:
@@ -186,7 +193,8 @@ class _Probing:
         masters, others = self.work
         with network.progress(self.masters, "Encoding masters") as advance:
             results = masters.results(advance)
-        results += others.results()
+        with network.progress(self.measuring, "Measuring loudness") as advance:
+            results += others.results(advance)
         for (episode, source, _), (facts, problem, stat) in zip(self.todo, results, strict=True):
             self.probed[episode][source] = Probed(facts, problem, stat)
             if facts is not None and stat is not None:
@@ -244,7 +252,7 @@ class Job:
     name: str
     audio: Audio
     master: bool  # a WAV, FLAC or AIFF master, to encode (sniffed once, when sorted)
-    measure: bool  # its loudness too
+    size: int  # bytes, as it was when the job was made
 
 
 def _encoded_name(episode: str, source: str, stat: tuple[int, int], audio: Audio) -> str:
@@ -265,7 +273,7 @@ def probe_file(job: Job) -> tuple[AudioFacts | None, str, tuple[int, int] | None
     """One local file's facts (or why it has none), and its size and mtime from before it
     was read: a change while it is read shows as a new stamp next time. A master is
     encoded first, and the facts are those of the MP3 made of it; the loudness of the
-    audio published is measured where the job asks."""
+    audio published is measured."""
     from castcal.media import encode, probe
 
     stat = _stat(job.path)
@@ -279,19 +287,18 @@ def probe_file(job: Job) -> tuple[AudioFacts | None, str, tuple[int, int] | None
         return None, str(exc), stat
     except OSError as exc:
         return None, f"cannot read the file: {exc.strerror}", stat
-    measured = _measured(published) if job.measure else {}
-    return facts.model_copy(update=extra | measured), "", stat
+    return facts.model_copy(update=extra | _measured(published)), "", stat
 
 
-def _measured(path: Path) -> dict[str, float]:
-    """The loudness and true peak of the audio at ``path``, rounded to 0.01; none where it
-    cannot be decoded (the file is published all the same)."""
+def _measured(path: Path) -> dict[str, float | str]:
+    """The loudness and true peak of the audio at ``path``, rounded to 0.01; why not,
+    where it cannot be decoded (the file is published all the same)."""
     from castcal.media import loudness
 
     try:
         measured = loudness.measure_file(path)
-    except loudness.DecodeError:
-        return {}
+    except loudness.DecodeError as exc:
+        return {"unmeasured": str(exc)}
     if not math.isfinite(measured.peak):
         return {"lufs": round(measured.lufs, 2)}
     return {"lufs": round(measured.lufs, 2), "peak": round(measured.peak, 2)}

@@ -104,10 +104,17 @@ class AudioFacts(Strict):
     extension: str
     duration: float
     # A master (WAV, FLAC, AIFF) encoded by castcal: the MP3 made of it, under
-    # .castcal-cache/, and its loudness (LUFS) and true peak (dBTP) as encoded.
+    # .castcal-cache/. The loudness (LUFS) and true peak (dBTP) of the audio published
+    # (local files; audio hosted elsewhere is not downloaded to be measured).
     encoded: str | None = None
     lufs: float | None = None
     peak: float | None = None
+    unmeasured: str | None = None  # why its loudness could not be measured
+
+    @property
+    def measured(self) -> bool:
+        """Whether its loudness was measured, or found not to be measurable."""
+        return self.lufs is not None or self.unmeasured is not None
 
     @property
     def seconds(self) -> int:
