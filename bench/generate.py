@@ -37,7 +37,7 @@ def chunk(bitrate: int | None, quality: int, seed: int) -> bytes:
         t = n / RATE
         loud = (t * 3 + rng.random() * 0.01) % 1.0 > 0.35
         freq = 200 + 1800 * ((t * 2.5) % 1.0)
-        samples.append(int((9000 if loud else 40) * math.sin(2 * math.pi * freq * t)))
+        samples.append(int((7100 if loud else 32) * math.sin(2 * math.pi * freq * t)))
     encoder = lameenc.Encoder()
     encoder.set_in_sample_rate(RATE)
     encoder.set_channels(1)
