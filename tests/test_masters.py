@@ -213,8 +213,8 @@ def test_a_quiet_episode_is_warned_of_and_strict_fails(
 def test_audio_that_cannot_be_decoded_is_published_and_warned_of(
     project: Path, castcal: Callable[..., Run]
 ) -> None:
-    """An MP3 whose frames mutagen can walk but no decoder can play: it is published as it
-    is, and check says its loudness could not be measured (--strict fails)."""
+    """An M4A whose boxes mutagen reads but whose AAC no decoder can play: it is published
+    as it is, and check says its loudness could not be measured (--strict fails)."""
     folder = project / "episodes" / QUIET
     data = bytearray((DATA / "audio" / "speech.m4a").read_bytes())
     body = data.index(b"mdat") + 4
