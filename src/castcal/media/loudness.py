@@ -31,7 +31,7 @@ _WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770's channel gains: L, R, C, Ls, 
 _REACH = 12  # input frames each oversampled value depends on (48 taps / 4)
 _SPAN = 2048  # frames examined together for the true peak
 _FLOOR = 1e-15  # added to keep the filters' numbers normal (see Meter._gate)
-_PIECE = 1 << 18  # frames decoded before they are measured (6 s at 44.1 kHz)
+_PIECE = 1 << 18  # frames decoded and measured at a time (6 s at 44.1 kHz)
 
 
 @dataclass(frozen=True, slots=True)
