@@ -251,9 +251,8 @@ def test_masters_pass_the_shows_loudness_and_the_manifest_records_it(
         assert abs(item["true_peak"] - peak) <= 0.3
 
 
-def test_encoding_masters_shows_progress_on_a_terminal(masters: Path) -> None:
-    """Masters take seconds each: on a terminal the build shows a bar while it encodes
-    them (on stderr; nothing of it when the output is not a terminal)."""
+def on_a_terminal(project: Path) -> str:
+    """What ``castcal build`` in ``project`` shows on a terminal (stdout and stderr)."""
     ours, theirs = pty.openpty()
     seen: list[bytes] = []
 
@@ -271,13 +270,32 @@ def test_encoding_masters_shows_progress_on_a_terminal(masters: Path) -> None:
     reader.start()
     try:
         command = [sys.executable, "-m", "castcal", "build", "--config", "config.toml"]
-        run = subprocess.run(command, cwd=masters, stdout=theirs, stderr=theirs, check=False)
+        run = subprocess.run(command, cwd=project, stdout=theirs, stderr=theirs, check=False)
     finally:
         os.close(theirs)
         reader.join(timeout=30)
         os.close(ours)
-    assert run.returncode == 0
-    assert "Encoding masters" in b"".join(seen).decode("utf-8", "replace")
+    shown = b"".join(seen).decode("utf-8", "replace")
+    assert run.returncode == 0, shown
+    return shown
+
+
+def test_encoding_masters_shows_progress_on_a_terminal(masters: Path) -> None:
+    """Masters take seconds each: on a terminal the build shows a bar while it encodes
+    them (on stderr; nothing of it when the output is not a terminal)."""
+    assert "Encoding masters" in on_a_terminal(masters)
+    command = [sys.executable, "-m", "castcal", "build", "--config", "config.toml"]
     shutil.rmtree(masters / ".castcal-cache")  # encoded again, into a pipe this time
     piped = subprocess.run(command, cwd=masters, capture_output=True, text=True, check=True)
     assert "Encoding" not in piped.stdout + piped.stderr
+
+
+def test_measuring_much_new_audio_shows_progress_on_a_terminal(project: Path) -> None:
+    """Two minutes of 320 kbps MP3 (4.4 MB) new to the build: measured on every core, with
+    a bar on a terminal; the next build measures nothing and shows none."""
+    from tests.audio_factory import mp3
+
+    chunk = mp3(10.0, vbr=False, bitrate=320, rate=44_100)  # whole frames: they repeat
+    (project / "episodes" / QUIET / "audio.mp3").write_bytes(chunk * 11)
+    assert "Measuring loudness" in on_a_terminal(project)
+    assert "Measuring" not in on_a_terminal(project)
