@@ -105,7 +105,8 @@ def test_masters_are_published_at_the_shows_loudness(
     audio = masters / "feeds" / "audio"
     for episode in (QUIET, LOUD):
         lufs, peak = ebur128(audio / f"{episode}.mp3")
-        assert -17.0 <= lufs <= -15.0, (episode, lufs)
+        # Apple allows 1 LU either way; castcal makes good what the encoder takes.
+        assert abs(lufs + 16.0) <= 0.3, (episode, lufs)
         assert peak <= -0.5, (episode, peak)
         assert abs(decoded_samples(audio / f"{episode}.mp3") - SECONDS * 44_100) <= FRAME
         for kind in ("endringspraten", "endringsnemda"):
@@ -127,7 +128,7 @@ def test_a_master_is_encoded_once_per_version_and_setting(
     newer = {path.name for path in made.iterdir()}
     assert len(newer) == 2 and not newer & set(first)  # the old encodes removed
     lufs, _ = ebur128(masters / "feeds" / "audio" / f"{QUIET}.mp3")
-    assert -20.0 <= lufs <= -18.0
+    assert abs(lufs + 19.0) <= 0.3
 
 
 def test_a_master_at_another_rate_is_refused(project: Path, castcal: Callable[..., Run]) -> None:
@@ -157,7 +158,7 @@ def test_peaks_the_gain_would_push_over_the_limit_are_limited(tmp_path: Path) ->
     made = encode.encode(master, Audio(), tmp_path / "made.mp3")
     assert made.before.peak + (-16.0 - made.before.lufs) > 9.0  # the gain alone
     lufs, peak = ebur128(tmp_path / "made.mp3")
-    assert -17.0 <= lufs <= -15.0
+    assert abs(lufs + 16.0) <= 0.3
     assert peak <= -0.5
 
 

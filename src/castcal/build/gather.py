@@ -49,6 +49,9 @@ FEWEST_PROBES = 32  # new audio files to probe: with fewer, helpers cost more th
 # and measuring take about 0.25 s a minute of 44.1 kHz stereo, 0.1 s of 22.05 kHz mono).
 SHARED_BYTES = 4_000_000
 FEWEST_READS = 64  # new episodes or meetings to read: likewise
+# How media/encode.py makes a master's MP3: a new number has every master encoded again
+# (2: what the encoder takes of the loudness made good).
+MASTERING = 2
 
 
 @dataclass(frozen=True)
@@ -257,8 +260,9 @@ class Job:
 
 def _encoded_name(episode: str, source: str, stat: tuple[int, int], audio: Audio) -> str:
     """Where the MP3 made of a master is kept under .castcal-cache/: a new name for each
-    version of the master and each [audio] setting."""
-    return f"masters/{fingerprint(episode, source, stat, audio.model_dump())}.mp3"
+    version of the master, each [audio] setting and each way of making it."""
+    made = fingerprint(episode, source, stat, audio.model_dump(), MASTERING)
+    return f"masters/{made}.mp3"
 
 
 def _still_encoded(root: Path, facts: AudioFacts, name: str) -> bool:

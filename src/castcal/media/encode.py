@@ -1,12 +1,14 @@
 """Masters (WAV, FLAC, AIFF) encoded into the MP3 castcal publishes: decoded by libsndfile
-(soundfile), brought to the show's loudness under its true-peak limit (media.normalise),
-resampled to 44.1 kHz, encoded by LAME (lameenc) at a constant bitrate, with a Xing/Info
-frame and LAME tag in front so apps know its length and the encoder's delay and padding.
+(soundfile), resampled to 44.1 kHz, brought to the show's loudness under its true-peak
+limit (media.normalise) with what the encoder will take of it made good, encoded by LAME
+(lameenc) at a constant bitrate, with a Xing/Info frame and LAME tag in front so apps
+know its length and the encoder's delay and padding.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 from dataclasses import dataclass
 from math import gcd
@@ -23,6 +25,7 @@ RATES = (44_100, 48_000)  # of the masters taken
 FRAME = 1152  # samples in an MPEG-1 layer III frame
 ENCODER_DELAY = 576  # samples LAME puts in front (decoders add their own 529)
 LAME = b"LAME3.100"  # the LAME tag's encoder string (lameenc bundles LAME 3.100)
+_EXCERPT = 30.0  # seconds encoded to learn what the codec takes of the loudness
 _MAGIC = ((8, b"WAVE"), (0, b"fLaC"), (8, b"AIFF"), (8, b"AIFC"))
 
 
@@ -57,14 +60,36 @@ def encode(source: Path, audio: Audio, target: Path) -> Encoded:
     samples, rate = read(source)
     if rate != RATE:
         samples = resample(samples, rate)
-    # Half a dB below the limit: encoding adds a little to the peaks.
-    samples, before = normalise.normalise(samples, RATE, audio.loudness, audio.true_peak - 0.5)
-    data = mp3(samples, bitrate(audio, samples.shape[1]))
+    kbps = bitrate(audio, samples.shape[1])
+    measured = normalise.measure(samples, RATE)
+    ceiling = audio.true_peak - 0.5  # encoding adds a little to the peaks
+    loud, before = normalise.normalise(samples, RATE, audio.loudness, ceiling, measured)
+    loss = codec_loss(loud, kbps)
+    if abs(loss) >= 0.05:  # aimed that much louder, the MP3 comes out at the show's
+        aim = audio.loudness + loss
+        loud, _ = normalise.normalise(samples, RATE, aim, ceiling, measured)
+    data = mp3(loud, kbps)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}")
     partial.write_bytes(data)
     partial.replace(target)
     return Encoded(before, len(samples))
+
+
+def codec_loss(samples: Samples, kbps: int) -> float:
+    """The loudness (LU) LAME takes out of ``samples`` at ``kbps``, learned from an excerpt
+    of up to 30 seconds from the middle, encoded and decoded. Its psychoacoustic model
+    drops sound it judges masked: 0.45 LU of noise-like sound at 64 to 128 kbps, 0.26 at
+    192, none at 320. Within +-2 LU; 0 for audio too quiet to measure."""
+    from castcal.media import loudness
+
+    middle, half = len(samples) // 2, int(_EXCERPT * RATE) // 2
+    excerpt = samples[max(0, middle - half) : middle + half]
+    level = loudness.integrated(excerpt, RATE)
+    decoded = loudness.measure_file(io.BytesIO(mp3(excerpt, kbps)), true_peak=False).lufs
+    if min(level, decoded) <= loudness.SILENT:
+        return 0.0
+    return float(np.clip(level - decoded, -2.0, 2.0))
 
 
 def read(source: Path) -> tuple[Samples, int]:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -226,16 +226,17 @@ class DecodeError(ValueError):
     """The audio could not be decoded for measuring; the message says why."""
 
 
-def measure_file(path: Path) -> Loudness:
-    """The integrated loudness and true peak of the audio file at ``path`` (MP3, M4A,
-    anything FFmpeg's decoders read, through PyAV's bundled libraries), decoded and
-    measured a few seconds at a time."""
+def measure_file(source: Path | BinaryIO, *, true_peak: bool = True) -> Loudness:
+    """The integrated loudness and true peak (-inf where not asked for) of the audio file
+    at ``source`` or read from it (MP3, M4A, anything FFmpeg's decoders read, through
+    PyAV's bundled libraries), decoded and measured a few seconds at a time."""
     import av
 
     try:
-        with av.open(str(path)) as container:
+        opened = str(source) if isinstance(source, Path) else source
+        with av.open(opened, mode="r") as container:
             stream = container.streams.audio[0]
-            meter = Meter(int(stream.rate), len(stream.layout.channels))
+            meter = Meter(int(stream.rate), len(stream.layout.channels), true_peak=true_peak)
             for planar in _decoded(container, stream):
                 meter.feed_planar(planar)
     except av.FFmpegError as exc:  # str() of it is "[Errno n] what: 'the C call'"

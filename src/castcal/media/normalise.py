@@ -6,6 +6,8 @@ Samples are float arrays shaped (frames, channels), full scale at 1.0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -63,20 +65,35 @@ def limit(envelope: Envelope, rate: int, ceiling: float) -> Envelope | None:
     return np.asarray(np.minimum(gain, need), dtype=np.float32)
 
 
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What normalising needs to know of some audio, measured once however many targets it
+    is brought to: its peak envelope, and its loudness as it is."""
+
+    envelope: Envelope
+    before: Loudness
+
+
+def measure(samples: Samples, rate: int) -> Measured:
+    envelope = peak_envelope(samples, rate)
+    peak = decibels(float(np.max(envelope, initial=0.0)))
+    return Measured(envelope, Loudness(integrated(samples, rate), peak))
+
+
 def normalise(
-    samples: Samples, rate: int, target: float, ceiling: float
+    samples: Samples, rate: int, target: float, ceiling: float, measured: Measured | None = None
 ) -> tuple[Samples, Loudness]:
     """``samples`` brought to ``target`` LUFS with true peaks at or below ``ceiling``
-    dBTP, and their loudness as they were: the gain that reaches the target, then the
-    limiter where peaks go over; it takes a little loudness, so where it acted the gain
-    is set once more and the result limited again. (The gain changes slowly, so the
-    envelope of the audio it is applied to is the first envelope times it.)"""
-    envelope = peak_envelope(samples, rate)
-    level = integrated(samples, rate)
-    before = Loudness(level, decibels(float(np.max(envelope, initial=0.0))))
-    if level <= SILENT:
+    dBTP, and their loudness as they were (``measured`` where known already): the gain
+    that reaches the target, then the limiter where peaks go over; it takes a little
+    loudness, so where it acted the gain is set once more and the result limited again.
+    (The gain changes slowly, so the envelope of the audio it is applied to is the first
+    envelope times it.)"""
+    known = measured or measure(samples, rate)
+    envelope, before = known.envelope, known.before
+    if before.lufs <= SILENT:
         return samples, before
-    gain = 10 ** ((target - level) / 20)
+    gain = 10 ** ((target - before.lufs) / 20)
     curve = limit(envelope * np.float32(gain), rate, ceiling)
     if curve is None:
         return samples * gain, before
