@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from castcal.content.config import Audio
-from castcal.media import cuts, normalise, sniff
+from castcal.media import cuts, loudness, normalise, sniff
 from castcal.media.loudness import Loudness, Samples
 
 RATE = 44_100  # what podcast apps expect of an MP3
@@ -81,8 +81,6 @@ def codec_loss(samples: Samples, kbps: int) -> float:
     of up to 30 seconds from the middle, encoded and decoded. Its psychoacoustic model
     drops sound it judges masked: 0.45 LU of noise-like sound at 64 to 128 kbps, 0.26 at
     192, none at 320. Within +-2 LU; 0 for audio too quiet to measure."""
-    from castcal.media import loudness
-
     middle, half = len(samples) // 2, int(_EXCERPT * RATE) // 2
     excerpt = samples[max(0, middle - half) : middle + half]
     level = loudness.integrated(excerpt, RATE)

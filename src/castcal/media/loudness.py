@@ -208,13 +208,6 @@ def decibels(amplitude: float) -> float:
     return 20 * math.log10(amplitude) if amplitude > 0 else -math.inf
 
 
-def measure(samples: Floats, rate: int) -> Loudness:
-    """The integrated loudness and true peak of ``samples``."""
-    meter = Meter(rate, samples.shape[1])
-    meter.feed(samples)
-    return meter.result()
-
-
 def integrated(samples: Floats, rate: int) -> float:
     """The integrated loudness of ``samples`` in LUFS (-70 for audio too short or quiet)."""
     meter = Meter(rate, samples.shape[1], true_peak=False)
