@@ -17,9 +17,10 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import pytest
 from filelock import FileLock
@@ -27,6 +28,7 @@ from filelock import FileLock
 from castcal.build import audio as making
 from castcal.build import gather, parallel
 from castcal.content.models import AudioFacts
+from castcal.errors import OutputError
 from castcal.write import lock
 from tests.conftest import Run, snapshot
 from tests.test_guards import KILLER, assert_valid
@@ -363,6 +365,49 @@ def test_a_probing_helper_that_is_killed_fails_the_build(
     stopped = "a helper process probing and measuring audio files was stopped by signal 9"
     assert f"{stopped} (SIGKILL)" in result.stderr
     assert not (many / "feeds").exists() or snapshot(many / "feeds") == {}
+
+
+def die(item: int) -> int:
+    """A task whose helper is killed as it starts."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return item
+
+
+class Handed(Sequence[int]):
+    """Items the pool takes one by one: after the first, the next come only once the pool
+    knows a helper died, as happens when a helper dies while a big task is still being
+    handed over (seen once in CI: the build failed with exit 70 and a traceback)."""
+
+    def __init__(self, pool: parallel.Pool, size: int) -> None:
+        self.pool, self.size = pool, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        return range(self.size)[index]
+
+    def __iter__(self) -> Iterator[int]:
+        yield 0
+        executor: Any = self.pool._executor  # the pool's only sign of a dead helper
+        for _ in range(3000):
+            if executor._broken:
+                break
+            time.sleep(0.01)
+        assert executor._broken, "the helper was not seen to die within 30 s"
+        yield from range(1, self.size)
+
+
+def test_a_helper_killed_while_work_is_handed_over_fails_the_build_with_its_signal() -> None:
+    with parallel.Pool(2) as pool, pytest.raises(OutputError) as raised:
+        pool.start(die, Handed(pool, 100), fewest=1, task="doing the test").results()
+    assert str(raised.value) == (
+        "a helper process doing the test was stopped by signal 9 (SIGKILL); nothing was published"
+    )
 
 
 @pytest.fixture

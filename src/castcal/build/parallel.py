@@ -63,8 +63,13 @@ class Pool:
         usable = self._executor is not None or can_fork()
         if self.size < 2 or len(items) < fewest or not usable:
             return Batch(self, functools.partial(map, work, items), task, pooled=False)
+        from concurrent.futures.process import BrokenProcessPool
+
         chunk = max(1, min(fewest, len(items) // (4 * self.size)))
-        results = self._start().map(work, items, chunksize=chunk)  # all submitted now
+        try:
+            results = self._start().map(work, items, chunksize=chunk)  # all submitted now
+        except BrokenProcessPool:  # a helper died before the last item was handed over
+            raise self.broken(task) from None
         return Batch(self, functools.partial(iter, results), task, pooled=True)
 
     def _start(self) -> ProcessPoolExecutor:
@@ -80,7 +85,11 @@ class Pool:
             )
         return self._executor
 
-    def ended(self) -> str:
+    def broken(self, task: str) -> OutputError:
+        """The error that fails the build when a helper doing ``task`` died."""
+        return OutputError(f"a helper process {task} {self._ended()}")
+
+    def _ended(self) -> str:
         """How the helper that broke the pool ended (the pool stops the others with
         SIGTERM). The pool knows its processes only by a private attribute; without it,
         the message says less."""
@@ -131,7 +140,7 @@ class Batch(Generic[R]):
         try:
             return _collect(each(), advance)
         except BrokenProcessPool:
-            raise OutputError(f"a helper process {self.task} {self.pool.ended()}") from None
+            raise self.pool.broken(self.task) from None
         except BaseException:
             self.pool.close()  # the others stop after the item they have
             raise
