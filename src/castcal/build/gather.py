@@ -75,7 +75,7 @@ def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Pro
     each = functools.partial(pool.map, fewest=FEWEST_READS, task="reading content files")
     reading = load.read(root, config, known, found, each, config_path=config_path)
     audio = config[0].audio if config else Audio()
-    probing = _Probing(reading.drafts, store, pool, (root, audio))
+    probing = _Probing(reading.drafts, store, pool, root, audio)
     load.read_events(reading, known, each)
     loaded = load.complete(reading, probing.finish(store, network))
     _remember(store, loaded, reading.artwork, config_print, set(stored))
@@ -152,9 +152,9 @@ class _Probing:
     are now are handed to the pool; remote ones are looked up once those are in."""
 
     def __init__(
-        self, drafts: list[Draft], store: Store, pool: Pool, masters: tuple[Path, Audio]
+        self, drafts: list[Draft], store: Store, pool: Pool, root: Path, audio: Audio
     ) -> None:
-        root, audio = masters  # the project's folder; how masters are encoded
+        """``root``: the project's folder; ``audio``: how masters are encoded."""
         known = store.facts("audio") if drafts else {}
         self.drafts = drafts
         self.probed: dict[str, dict[str, Probed]] = {d.id: {} for d in drafts}

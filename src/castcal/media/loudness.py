@@ -142,6 +142,7 @@ class Meter:
         top = int(np.argmax(bound))
         if bound[top] > self._peak:
             self._peak = max(self._peak, _oversampled_peak(frames, starts[top], starts[top]))
+        bound[top] = 0.0  # done: its bound is above its peak, and would have it done again
         for first, last in _runs(np.flatnonzero(bound > self._peak)):
             self._peak = max(self._peak, _oversampled_peak(frames, starts[first], starts[last]))
 
