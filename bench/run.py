@@ -51,6 +51,15 @@ def castcal(project: Path) -> list[str]:
     return [sys.executable, "-m", "castcal", "build", "--config", str(project / "config.toml")]
 
 
+# The least a build with one changed item must import, whatever its design: the libraries
+# DESIGN.md chose for what that item touches (its TOML is validated by pydantic, the feeds are
+# rendered by feedgen, the pages by Jinja2, the calendars by icalendar). (b) imports none of them.
+IMPORTS = {
+    "h": "from pydantic import BaseModel; import feedgen.feed, jinja2",
+    "i": "from pydantic import BaseModel; import feedgen.feed, icalendar, jinja2",
+}
+
+
 def timed(command: list[str]) -> tuple[float, str, int]:
     """Seconds, stdout, and peak memory (KiB) of one run of ``command``."""
     started = time.perf_counter()
@@ -92,7 +101,7 @@ def clean(project: Path, trash: Path) -> None:
 
 
 def bench(project: Path, runs: int, trash: Path) -> dict[str, object]:
-    times: dict[str, list[float]] = {k: [] for k in "abcdefg"}
+    times: dict[str, list[float]] = {k: [] for k in "abcdefghi"}
     cold_peak, cold_written, no_change_written, one_change_written = 0, [], [], []
     published = [0, 0]  # files and bytes the write floor wrote
     episode = sorted((project / "episodes").iterdir())[
@@ -132,6 +141,8 @@ def bench(project: Path, runs: int, trash: Path) -> dict[str, object]:
         )
         times["g"].append(seconds)
         published = [int(n) for n in re.findall(r"\d+", out)]
+        for key, imports in IMPORTS.items():
+            times[key].append(timed([sys.executable, "-c", imports])[0])
     medians = {k: statistics.median(v) for k, v in times.items()}
     return {
         "times": {name: stats(samples) for name, samples in times.items()},
@@ -145,6 +156,9 @@ def bench(project: Path, runs: int, trash: Path) -> dict[str, object]:
             # least a tool publishing the same files must do: the baseline's work plus them.
             "g/f": round(medians["g"] / medians["f"], 3),
             "a/(f+g)": round(medians["a"] / (medians["f"] + medians["g"]), 3),
+            # How much of c/b and d/b the imports alone take, before a file is read.
+            "h/b": round(medians["h"] / medians["b"], 3),
+            "i/b": round(medians["i"] / medians["b"], 3),
         },
         "files_written_cold": min(cold_written),
         # What the write floor (g) wrote: the files a build publishes, and their bytes.
@@ -164,6 +178,8 @@ LABELS = {
     "e": "(e) floor: parse all TOML, stat all audio",
     "f": "(f) plain baseline script",
     "g": "(g) write floor: the published files written again, one sync",
+    "h": "(h) import floor of (c): Python started, pydantic, feedgen and Jinja2 imported",
+    "i": "(i) import floor of (d): the same and icalendar",
 }
 TARGETS = {"b/e": 1.5, "c/b": 1.5, "d/b": 1.5, "a/(f+g)": 1.5}
 
