@@ -265,6 +265,32 @@ def test_a_cache_made_by_another_castcal_is_emptied(
         assert db.execute("SELECT count(*) FROM outputs WHERE print = 'x'").fetchone() == (0,)
 
 
+def test_what_castcal_made_before_its_code_changed_is_made_again_and_its_facts_kept(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """An upgrade or an edited checkout of the same version may render the same sources
+    otherwise: the rendered pieces, the content as loaded and the outputs' records of
+    another code go; the facts about the audio (probed, measured) stay."""
+    build(project, castcal)
+    before = contents(project / "feeds")
+    with sqlite3.connect(project / cache.PATH) as db:
+        facts = db.execute("SELECT * FROM facts WHERE kind = 'audio' ORDER BY key").fetchall()
+        assert len(facts) == 2
+        assert db.execute("SELECT count(*) FROM pieces").fetchone()[0] > 10
+        db.execute("UPDATE meta SET value = 'another' WHERE key = 'code'")
+        db.execute("UPDATE pieces SET value = ?", (b"<made-by-another-castcal/>",))
+        db.execute("UPDATE outputs SET print = 'x'")
+    config = project / "config.toml"  # touched: a build with nothing to do loads nothing
+    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))
+    result = build(project, castcal)
+    assert "0 files written" in result.stdout
+    assert contents(project / "feeds") == before
+    with sqlite3.connect(project / cache.PATH) as db:
+        kept = db.execute("SELECT * FROM facts WHERE kind = 'audio' ORDER BY key").fetchall()
+        assert kept == facts
+        assert db.execute("SELECT value FROM meta WHERE key = 'code'").fetchone() == (cache.code(),)
+
+
 def test_the_output_folder_holds_only_what_is_published(
     project: Path, castcal: Callable[..., Run]
 ) -> None:

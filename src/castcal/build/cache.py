@@ -3,6 +3,11 @@
 manifest fetched), the episodes and meetings as loaded, the rendered pieces of the big
 outputs, and what each output file was made from.
 
+What castcal's code made (the content as loaded, the rendered pieces, what each output was
+made from) is kept only while that code is as it was: an upgrade or an edited checkout may
+load and render the same sources otherwise. The facts about files are kept: they are
+measurements, kept as ``SCHEMA`` says.
+
 Values are JSON text or bytes (loading them runs no code, whoever wrote the file). A build
 writes its changes as it goes, in one transaction, committed when it ends: a build killed
 at any moment leaves the database as it was before it, and the rendered pieces of a large
@@ -14,7 +19,10 @@ database that cannot be written is only not written.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +45,7 @@ _TABLES = (
     " size INTEGER, mtime INTEGER, duration REAL, PRIMARY KEY (folder, name))",
 )
 _VERSION = {"schema": SCHEMA, "castcal": __version__}
+_MADE = ("content", "pieces", "outputs")  # the tables of what castcal's code made
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,12 +246,30 @@ def _prepare(connection: sqlite3.Connection) -> None:
     with _transaction(connection):
         connection.execute(_TABLES[0])
         stored = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+        made_by = stored.pop("code", None)
         if stored != _VERSION:  # made by another castcal: nothing in it can be trusted
-            for table in ("facts", "content", "pieces", "outputs", "meta"):
+            for table in ("facts", *_MADE, "meta"):
                 connection.execute(f"DROP TABLE IF EXISTS {table}")
             for table in _TABLES:
                 connection.execute(table)
             connection.executemany("INSERT INTO meta VALUES (?, ?)", _VERSION.items())
+        elif made_by != code():  # the facts hold; what the code made may read otherwise now
+            for table in _MADE:
+                connection.execute(f"DELETE FROM {table}")
+        connection.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code(),))
+
+
+@functools.cache
+def code() -> str:
+    """castcal's own modules and templates, by name, size and mtime (ns)."""
+    package = Path(__file__).resolve().parent.parent
+    found = []
+    for folder, _, names in os.walk(package):
+        for name in names:
+            if name.endswith((".py", ".j2")):
+                stat = os.stat(os.path.join(folder, name))  # noqa: PTH116, PTH118
+                found.append((folder, name, stat.st_size, stat.st_mtime_ns))
+    return hashlib.blake2b(repr(sorted(found)).encode(), digest_size=12).hexdigest()
 
 
 @contextlib.contextmanager

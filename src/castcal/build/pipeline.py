@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from castcal.build import audio, coming, feeds, guard, outputs, published, unchanged
-from castcal.build.cache import Store
+from castcal.build.cache import Store, code
 from castcal.build.clock import stamp_time
 from castcal.build.context import Inputs, Rendered
 from castcal.build.fresh import Outputs
@@ -174,7 +174,7 @@ def _remember(
     whole = replace(result, written=[], unchanged=result.written + result.unchanged)
     built = unchanged.Built(
         files=sorted(set(read)),
-        code=unchanged.code(),
+        code=code(),
         folder=str(result.out_dir.resolve()),
         built_at=now,
         until=min((t for t in times if t > now), default=None),

@@ -22,14 +22,13 @@ preview. Every file castcal wrote is checked by ``Outputs`` as in a full build.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from castcal.build.cache import PATH, Fact, Store
+from castcal.build.cache import PATH, Fact, Store, code
 from castcal.build.clock import stamp_time
 from castcal.build.coming import away
 from castcal.errors import Problem
@@ -68,7 +67,7 @@ class Built:
     """What the last build read, wrote and said (see the module's docstring)."""
 
     files: list[tuple[str, int, int]]  # relative path, size, mtime in ns
-    code: str  # castcal's own files as they were (``code``)
+    code: str  # castcal's own files as they were (``cache.code``)
     folder: str  # the output folder, resolved: the key of its files' records
     built_at: datetime
     until: datetime | None  # the first time an output changes by the clock
@@ -117,19 +116,6 @@ def _still(built: Built, root: Path, now: datetime) -> bool:
         return False
     prefix = f"{root}{os.sep}"
     return all(_same(f"{prefix}{name}", size, mtime) for name, size, mtime in built.files)
-
-
-def code() -> str:
-    """castcal's own modules and templates, by name, size and mtime: another castcal (an
-    upgrade, an edited checkout) may render the same sources otherwise."""
-    package = Path(__file__).resolve().parent.parent
-    found = []
-    for folder, _, names in os.walk(package):
-        for name in names:
-            if name.endswith((".py", ".j2")):
-                stat = os.stat(os.path.join(folder, name))  # noqa: PTH116, PTH118
-                found.append((folder, name, stat.st_size, stat.st_mtime_ns))
-    return hashlib.blake2b(repr(sorted(found)).encode(), digest_size=12).hexdigest()
 
 
 def _same(path: str, size: int, mtime: int) -> bool:
