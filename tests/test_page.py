@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 import html5lib
 import pytest
+from lxml import etree
 from lxml import html as lxml_html
 
 from tests.conftest import Run
@@ -113,6 +114,21 @@ def test_atom_feed_lists_every_meeting(feeds: Path) -> None:
     titles = [e.title for e in parsed.entries]
     assert len(titles) == 4 and "AVLYST: Endring til frokost: et år med endringsledelse" in titles
     assert all(e.id.startswith("urn:uuid:") for e in parsed.entries)
+    # One alternate, the meeting's own page; the calendar file as related, with its type
+    # (RFC 4287 4.1.1: no two alternates of one type; a link without rel is an alternate).
+    atom = "{http://www.w3.org/2005/Atom}"
+    for entry in etree.parse(feeds / "frokost.atom").iter(f"{atom}entry"):
+        links = [dict(link.attrib) for link in entry.iter(f"{atom}link")]
+        assert [(link.get("rel"), link.get("type")) for link in links] == [
+            ("alternate", "text/html"),
+            ("related", "text/calendar"),
+        ]
+        page, calendar = (link["href"].removeprefix(BASE) for link in links)
+        assert page.startswith("moter/") and (feeds / page).is_file()
+        assert calendar.startswith("events/") and (feeds / calendar).is_file()
+    assert [e.link.removeprefix(BASE) for e in parsed.entries][-1] == (
+        "moter/2017-03-03-endringsledelse-i-praksis.html"
+    )
 
 
 def test_feed_items_link_to_the_page(feeds: Path) -> None:

@@ -73,10 +73,29 @@ def _entry(project: Project, fg: FeedGenerator, event: Event, revision: Revision
     fe.title(norwegian.summary(event))
     fe.updated(revision.last_modified)
     fe.published(revision.created)
-    fe.link(href=f"{project.base_url}#{event.id}", rel="alternate", type="text/html")
-    fe.link(href=paths.url(project, paths.event(event)), rel="related", type="text/calendar")
+    links = [  # the meeting's own page, and its calendar file
+        {
+            "href": paths.url(project, paths.meeting_page(event)),
+            "rel": "alternate",
+            "type": "text/html",
+        },
+        {"href": paths.url(project, paths.event(event)), "rel": "related", "type": "text/calendar"},
+    ]
+    for link in links:
+        fe.link(**link)
     fe.content(_text(event), type="text")
-    return fe.atom_entry()
+    return _with_link_attributes(fe.atom_entry(), links)
+
+
+def _with_link_attributes(entry: Any, links: list[dict[str, str]]) -> Any:
+    """feedgen 1.0.0 writes an entry's links with their ``href`` alone (atom_entry names the new
+    element as it names the link it reads ``rel`` and ``type`` from), so every link of an
+    entry read as ``rel="alternate"``: two alternates of one type, which RFC 4287 4.1.1 forbids
+    and the W3C validator reports as an error (DuplicateAtomLink). Put back here."""
+    elements = entry.findall("link")  # feedgen makes an entry in no namespace; the feed's applies
+    for element, link in zip(elements, links, strict=True):
+        element.attrib.update(link)
+    return entry
 
 
 def _generator() -> FeedGenerator:
