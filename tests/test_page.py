@@ -279,6 +279,17 @@ def test_sharing_metadata(site: Path) -> None:
         assert (site / (canonical.removeprefix(BASE) or "index.html")).resolve() == path.resolve()
         assert tree.xpath("//meta[@property='og:title']/@content")
         assert tree.xpath("//meta[@name='description']/@content")
+        assert tree.xpath("//meta[@property='og:site_name']/@content") == ["Difis endringspodd"]
+        assert tree.xpath("//meta[@property='og:image:alt']/@content") == [
+            "Omslagsbilde for Difis endringspodd"
+        ]
+        # The series' name once: a meeting titled after it is not suffixed with it again.
+        (title,) = tree.xpath("//title/text()")
+        assert title.count("Endring til frokost") <= 1 and title.count("–") <= 1, title
+    meeting = tree_of(site / "moter/2017-05-24-ny-digital-hverdag.html").xpath("//title/text()")
+    assert meeting == [
+        "Endring til frokost: ledelse og organisasjonsutvikling i en ny digital hverdag"
+    ]
 
 
 def test_episode_page_shows_the_transcript(site: Path) -> None:
