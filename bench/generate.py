@@ -81,11 +81,18 @@ def make_project(root: Path, episodes: int, meetings: int, seed: int) -> Path:
                 f"## Endringsnemda\n\n- en sak fra en lytter\n- et råd fra panelet\n",
                 "utf-8",
             )
+        # A transcript, as every episode of a public body's has: a cue in each segment.
+        (folder / "transcript.vtt").write_text(
+            f"WEBVTT\n\n00:00:00.000 --> 00:00:{nemda:02d}.000\n<v Vert>Samtale {n} om"
+            f" endringsledelse.\n\n00:00:{nemda:02d}.000 --> 00:00:{repeats * 2:02d}.000\n"
+            f"<v Panelet>Sak {n}: et spørsmål fra en lytter.\n",
+            "utf-8",
+        )
         (folder / "episode.toml").write_text(
             f'title = "Episode {n}: endring i praksis"\nnumber = {n}\n'
             f"published = {published:%Y-%m-%dT%H:%M:%S}+01:00\n"
             f'audio = "audio.mp3"\nsummary = "Endringspraten og endringsnemda, del {n}."\n'
-            f"{notes}\n"
+            f'{notes}transcript = "transcript.vtt"\n\n'
             f'[[segments]]\nkind = "endringspraten"\nstart = "0:00"\n'
             f'title = "Samtale {n}"\n\n'
             f'[[segments]]\nkind = "endringsnemda"\nstart = "{nemda // 60}:{nemda % 60:02d}"\n'

@@ -46,11 +46,11 @@ SHOTS = os.environ.get("CASTCAL_SHOTS")
 
 
 def with_transcript_and_recording(project: Path) -> None:
-    """Episode 1 given a transcript, and named the recording of the first meeting."""
+    """Episode 1 given the test's transcript, and named the recording of the first meeting."""
     folder = project / "episodes/hva-er-endringsledelse"
     (folder / "transcript.vtt").write_text(TRANSCRIPT, encoding="utf-8")
     toml = folder / "episode.toml"
-    extra = 'transcript = "transcript.vtt"\nmeeting = "2017-03-03-endringsledelse-i-praksis"\n'
+    extra = 'meeting = "2017-03-03-endringsledelse-i-praksis"\n'  # transcript.vtt: named
     toml.write_text(
         toml.read_text().replace('notes = "notes.md"\n', f'notes = "notes.md"\n{extra}')
     )

@@ -42,6 +42,7 @@ def test_page_is_self_contained(feeds: Path, project: Path) -> None:
                 assert "://" not in value and not value.startswith("//"), (element.tag, value)
     assert not tree.xpath("//link[@rel='stylesheet']") and not tree.xpath("//script[@src]")
     registration = "https://www.example.org/endringspodden/frokost/pamelding"
+    statement = "https://www.example.org/tilgjengelighetserklaering"
     for href in tree.xpath("//a/@href"):
         if "://" not in href:
             assert not href.startswith("//")
@@ -49,7 +50,7 @@ def test_page_is_self_contained(feeds: Path, project: Path) -> None:
         scheme, host = urlsplit(href).scheme, urlsplit(href).hostname
         assert (
             href.startswith(BASE)
-            or href == registration
+            or href in (registration, statement)
             or scheme in ("webcal", "podcast")
             or host in ALLOWED_HOSTS
         ), href
@@ -206,11 +207,12 @@ MEETING = "2017-03-03-endringsledelse-i-praksis"
 
 @pytest.fixture
 def site(project: Path, castcal: Callable[..., Run]) -> Path:
-    """The sample with a transcript for episode 1, which records the first meeting."""
+    """The sample with the test's transcript for episode 1, which records the first
+    meeting."""
     folder = project / "episodes/hva-er-endringsledelse"
     (folder / "transcript.vtt").write_text(TRANSCRIPT, encoding="utf-8")
     toml = folder / "episode.toml"
-    extra = f'transcript = "transcript.vtt"\nmeeting = "{MEETING}"\n'
+    extra = f'meeting = "{MEETING}"\n'  # the sample names transcript.vtt already
     toml.write_text(
         toml.read_text().replace('notes = "notes.md"\n', f'notes = "notes.md"\n{extra}')
     )
@@ -412,3 +414,42 @@ def test_archive_lists_every_episode(site: Path) -> None:
     ]
     segments = [dt.text_content() for dt in tree.xpath("//section[@aria-labelledby='deler']//dt")]
     assert segments == ["Endringspraten", "Endringsnemda"]
+
+
+def test_every_page_links_the_accessibility_statement(site: Path) -> None:
+    statement = "https://www.example.org/tilgjengelighetserklaering"
+    for path in pages(site):
+        links = tree_of(path).xpath("//footer//a[text()='Tilgjengelighetserklæring']/@href")
+        assert links == [statement], path
+
+
+def test_what_universal_design_needs_of_the_editor_is_warned_of(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """No transcript (WCAG 1.2.1) and no accessibility statement: a warning each, naming
+    the file and field; --strict fails; the pages link no statement."""
+    config = project / "config.toml"
+    config.write_text(
+        "\n".join(
+            line
+            for line in config.read_text().splitlines()
+            if not line.startswith("accessibility_statement")
+        )
+        + "\n"
+    )
+    episode = project / "episodes/digital-transformasjon/episode.toml"
+    episode.write_text(episode.read_text().replace('transcript = "transcript.vtt"\n', ""))
+    result = castcal("build", "--config", config)
+    assert result.exit_code == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "transcript" in line]
+    assert len(warned) == 1 and warned[0].startswith(
+        "warning: episodes/digital-transformasjon/episode.toml: transcript: none:"
+    ), result.stderr
+    assert "WCAG 2.1 1.2.1" in warned[0]
+    assert "config.toml: site.accessibility_statement: not set:" in result.stderr
+    assert "uustatus.no" in result.stderr
+    for path in pages(project / "feeds"):
+        assert "Tilgjengelighetserklæring" not in path.read_text(), path
+    strict = castcal("build", "--config", config, "--strict")
+    assert strict.exit_code == 1
+    assert "episodes/digital-transformasjon/episode.toml: transcript:" in strict.stderr

@@ -118,6 +118,9 @@ def test_a_scheduled_episode_is_published_by_the_first_build_after_its_time(
         f"audio/{NEW}-endringsnemda.mp3",
         f"chapters/{NEW}.json",
         f"episoder/{NEW}.html",
+        f"transcripts/{NEW}.vtt",
+        f"transcripts/{NEW}-endringspraten.vtt",
+        f"transcripts/{NEW}-endringsnemda.vtt",
     }
     assert set(later.written) - own == {
         "podcast.xml", "endringspraten.xml", "endringsnemda.xml", "index.html", "manifest.json",

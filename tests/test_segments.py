@@ -182,6 +182,8 @@ def test_changing_one_start_recuts_only_that_episode(
         "endringsnemda.xml",
         "index.html",
         "episoder/hva-er-endringsledelse.html",  # its segments' jump links
+        "transcripts/hva-er-endringsledelse-endringspraten.vtt",  # the cuts of its transcript
+        "transcripts/hva-er-endringsledelse-endringsnemda.vtt",
         "manifest.json",
     }
 

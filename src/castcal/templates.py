@@ -18,6 +18,9 @@ CONFIG = """\
 [site]
 {base_url}
 output = "feeds"                  # the folder castcal builds into
+# fill in: the https:// address of your accessibility statement (uustatus.no); the pages
+# link it, as the regulation on universal design of ICT asks of a public body
+# accessibility_statement = "https://uustatus.no/nb/erklaringar/publisert/…"
 
 [podcast]
 # fill in: the show's name as podcast apps list it (one line)
@@ -102,7 +105,8 @@ audio = "audio.mp3"                         # a file in this folder, or an https
 # alternates = ["audio.opus"]               # the episode in other formats besides
 summary = {summary}
 # notes = "notes.md"                        # Markdown show notes in this folder
-# transcript = "transcript.vtt"             # a WebVTT transcript in this folder
+# transcript = "transcript.vtt"             # a WebVTT transcript in this folder: the
+#                                           # pages' text alternative (warned of until set)
 # explicit = false                          # default: the show's
 episode_type = "full"                       # full | trailer | bonus
 # guid = "…"                                # only to keep a GUID the episode had elsewhere

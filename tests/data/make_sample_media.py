@@ -2,9 +2,12 @@
 
 The files this writes are committed; run it only when the sample texts change:
 
-    python tests/data/make_sample_media.py [--audio]
+    python tests/data/make_sample_media.py [--audio | --transcripts]
 
-It needs espeak-ng (Norwegian voice ``nb``), sox and lame from Debian, Pillow, and castcal
+Each episode's transcript.vtt holds the texts spoken, a cue per sentence, timed from the
+audio itself: the pauses ffmpeg's silencedetect finds, the longest ones between sentences.
+
+It needs espeak-ng (Norwegian voice ``nb``), sox, lame and ffmpeg from Debian, Pillow, and castcal
 installed: its loudness normalisation brings the speech to the show's -16 LUFS with true
 peaks under -1 dBTP, measured on the MP3 as castcal measures it.
 espeak-ng's output can differ between its versions, so tests assert durations with a
@@ -13,10 +16,13 @@ tolerance, never the audio bytes.
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import soundfile
@@ -95,6 +101,44 @@ def make_audio(folder: Path, first: str, second: str, lame_args: list[str]) -> N
         print(folder.name, "endringsnemda starts at", round(seconds(t / "a_pad.wav")), "s")
 
 
+def speech(mp3: Path) -> list[tuple[float, float]]:
+    """Where ``mp3`` is not silent: the spans between the pauses of 0.2 s or more."""
+    run_ = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-i", str(mp3), "-af", "silencedetect=n=-45dB:d=0.2",
+         "-f", "null", "-"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    starts = [float(v) for v in re.findall(r"silence_start: ([\d.]+)", run_.stderr)]
+    ends = [float(v) for v in re.findall(r"silence_end: ([\d.]+)", run_.stderr)]
+    hours, minutes, seconds_ = re.findall(r"time=(\d+):(\d+):([\d.]+)", run_.stderr)[-1]
+    total = int(hours) * 3600 + int(minutes) * 60 + float(seconds_)
+    edges = [0.0, *(x for pair in zip(starts, ends, strict=False) for x in pair), total]
+    spans = list(zip(edges[::2], edges[1::2], strict=False))
+    return [(a, b) for a, b in spans if b - a > 0.05]
+
+
+def stamp(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def make_transcript(folder: Path, parts: list[str], second_starts: float) -> None:
+    """transcript.vtt: each sentence of ``parts`` a cue, over the spans of speech the
+    longest pauses of its part divide it into; lines of at most 65 characters."""
+    spans = speech(folder / "audio.mp3")
+    cues = []
+    for index, text in enumerate(parts):
+        mine = [s for s in spans if (s[0] >= second_starts) == (index == 1)]
+        sentences = re.split(r"(?<=[.?!])\s+", text)
+        gaps = sorted(range(1, len(mine)), key=lambda i: mine[i][0] - mine[i - 1][1])
+        cuts = [0, *sorted(gaps[len(gaps) - len(sentences) + 1 :]), len(mine)]
+        for sentence, (a, b) in zip(sentences, itertools.pairwise(cuts), strict=True):
+            lines = "\n".join(textwrap.wrap(sentence, 65))
+            cues.append(f"{stamp(mine[a][0])} --> {stamp(mine[b - 1][1])}\n{lines}")
+    text = "WEBVTT\n\n" + "\n\n".join(cues) + "\n"
+    (folder / "transcript.vtt").write_text(text, encoding="utf-8")
+
+
 def make_cover(path: Path) -> None:
     size = 1400
     img = Image.new("RGB", (size, size), (16, 58, 92))
@@ -108,7 +152,18 @@ def make_cover(path: Path) -> None:
     img.save(path, "JPEG", quality=80, optimize=True)
 
 
+def segment_start(folder: Path) -> float:
+    starts = re.findall(r'(?m)^start = "(\d+):(\d+)"', (folder / "episode.toml").read_text())
+    minutes, seconds_ = starts[1]
+    return int(minutes) * 60 + int(seconds_)
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--transcripts"]:  # timed from the audio as it is
+        for episode_id, (first, second, _) in EPISODES.items():
+            folder = ROOT / "episodes" / episode_id
+            make_transcript(folder, [first, second], segment_start(folder))
+        return
     if sys.argv[1:] == ["--audio"]:  # the audio only: Pillow's JPEG bytes change with it
         for episode_id, (first, second, lame_args) in EPISODES.items():
             make_audio(ROOT / "episodes" / episode_id, first, second, lame_args)
@@ -117,6 +172,7 @@ def main() -> None:
         folder = ROOT / "episodes" / episode_id
         folder.mkdir(parents=True, exist_ok=True)
         make_audio(folder, first, second, lame_args)
+        make_transcript(folder, [first, second], segment_start(folder))
     make_cover(ROOT / "cover.jpg")
 
 

@@ -26,7 +26,7 @@ from castcal.build.audio import loudness_warnings
 from castcal.build.cache import PATH, Fact, Loaded, Store
 from castcal.build.fresh import fingerprint
 from castcal.build.parallel import Pool
-from castcal.content import load
+from castcal.content import load, universal
 from castcal.content.config import Audio
 from castcal.content.cover import Artwork
 from castcal.content.episodes import Draft, Probed
@@ -81,8 +81,8 @@ def gather(config_path: Path, store: Store, pool: Pool, network: Network) -> Pro
     _remember(store, loaded, reading.artwork, config_print, set(stored))
     project = loaded.project
     _forget_encodes(root, project)
-    loud = tuple(loudness_warnings(project))
-    return dataclasses.replace(project, warnings=project.warnings + loud) if loud else project
+    more = (*loudness_warnings(project), *universal.warnings(project))
+    return dataclasses.replace(project, warnings=project.warnings + more) if more else project
 
 
 def _known(stored: dict[str, Loaded], store: Store, root: Path, config_print: str) -> load.Known:

@@ -124,6 +124,8 @@ class Site(Strict):
     ] = ()
     # Every enclosure URL through an analytics service (OP3, Podtrac): off when None.
     enclosure_prefix: Annotated[str, AfterValidator(check_prefix)] | None = None
+    # The publisher's accessibility statement (uustatus.no), linked from every page's footer.
+    accessibility_statement: Annotated[str, AfterValidator(check_https)] | None = None
 
 
 def check_categories(value: list[list[str]]) -> list[list[str]]:

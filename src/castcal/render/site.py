@@ -32,6 +32,7 @@ class Site:
     webcal_url: str
     google_subscribe: str
     atom_url: str
+    statement: str | None  # the accessibility statement's URL
 
 
 def site(project: Project) -> Site:
@@ -62,4 +63,5 @@ def site(project: Project) -> Site:
         webcal_url=webcal,
         google_subscribe="https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe=""),
         atom_url=paths.url(project, paths.ATOM),
+        statement=project.config.site.accessibility_statement,
     )
