@@ -291,6 +291,22 @@ def test_what_castcal_made_before_its_code_changed_is_made_again_and_its_facts_k
         assert db.execute("SELECT value FROM meta WHERE key = 'code'").fetchone() == (cache.code(),)
 
 
+def test_after_a_build_of_other_code_every_output_is_checked_again(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """A castcal of other code (an upgrade, another checkout) opened the cache, which let
+    go of what this code had recorded, and was killed: the next build takes no output for
+    done, not even with nothing changed."""
+    build(project, castcal)
+    before = contents(project / "feeds")
+    with sqlite3.connect(project / cache.PATH) as db:
+        db.execute("UPDATE meta SET value = 'another' WHERE key = 'code'")
+    (project / "feeds/podcast.xml").write_text("left by the other castcal\n")
+    result = build(project, castcal)
+    assert "1 file written" in result.stdout
+    assert contents(project / "feeds") == before
+
+
 def test_the_output_folder_holds_only_what_is_published(
     project: Path, castcal: Callable[..., Run]
 ) -> None:

@@ -46,6 +46,7 @@ _TABLES = (
 )
 _VERSION = {"schema": SCHEMA, "castcal": __version__}
 _MADE = ("content", "pieces", "outputs")  # the tables of what castcal's code made
+UNCHANGED = "unchanged"  # the facts of the no-change build (build/unchanged.py): made too
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +257,9 @@ def _prepare(connection: sqlite3.Connection) -> None:
         elif made_by != code():  # the facts hold; what the code made may read otherwise now
             for table in _MADE:
                 connection.execute(f"DELETE FROM {table}")
+            # Trusted without the outputs' records, the no-change build would pass over
+            # files a build of the other code (killed, or since replaced) left behind.
+            connection.execute("DELETE FROM facts WHERE kind = ?", (UNCHANGED,))
         connection.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code(),))
 
 

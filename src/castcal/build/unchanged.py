@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from castcal.build.cache import PATH, Fact, Store, code
+from castcal.build.cache import PATH, UNCHANGED, Fact, Store, code
 from castcal.build.clock import stamp_time
 from castcal.build.coming import away
 from castcal.errors import Problem
 from castcal.write import writer
 
-KIND = "unchanged"  # of the facts kept by the cache
+KIND = UNCHANGED  # of the facts kept by the cache
 FOLDERS = ("episodes", "events")
 
 
@@ -92,6 +92,8 @@ def attempt(asked: Asked, now: datetime | None = None) -> Said | None:
         if built is None or not _still(built, root, now):
             return None
         records = store.records(Path(built.folder))
+    if not records:  # every build records its manifest at least: these records are gone
+        return None
     prefix = f"{built.folder}{os.sep}"
     for name, record in records.items():
         if not _same(f"{prefix}{name}", record.size, record.mtime):
