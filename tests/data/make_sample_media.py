@@ -149,7 +149,7 @@ def make_cover(path: Path) -> None:
     draw.text((110, 330), "Difis", font=big, fill=(255, 255, 255))
     draw.text((110, 500), "endringspodd", font=big, fill=(255, 255, 255))
     draw.text((110, 1130), "Endringspraten · Endringsnemda", font=small, fill=(16, 58, 92))
-    img.save(path, "JPEG", quality=80, optimize=True)
+    img.save(path, "JPEG", quality=80, optimize=True, dpi=(72, 72))  # Apple: 72 dpi
 
 
 def segment_start(folder: Path) -> float:
