@@ -1,14 +1,17 @@
-"""Regenerate the sample content's audio and cover art.
+"""Regenerate the sample content's audio, transcripts and cover art.
 
 The files this writes are committed; run it only when the sample texts change:
 
     python tests/data/make_sample_media.py [--audio | --transcripts]
 
+--audio makes the audio and the transcripts, --transcripts the transcripts alone; neither
+the cover.
+
 Each episode's transcript.vtt holds the texts spoken, a cue per sentence, timed from the
 audio itself: the pauses ffmpeg's silencedetect finds, the longest ones between sentences.
 
-It needs espeak-ng (Norwegian voice ``nb``), sox, lame and ffmpeg from Debian, Pillow, and castcal
-installed: its loudness normalisation brings the speech to the show's -16 LUFS with true
+It needs espeak-ng (Norwegian voice ``nb``), sox, lame and ffmpeg from Debian, Pillow, and
+castcal installed: its loudness normalisation brings the speech to the show's -16 LUFS with true
 peaks under -1 dBTP, measured on the MP3 as castcal measures it.
 espeak-ng's output can differ between its versions, so tests assert durations with a
 tolerance, never the audio bytes.
@@ -166,7 +169,9 @@ def main() -> None:
         return
     if sys.argv[1:] == ["--audio"]:  # the audio only: Pillow's JPEG bytes change with it
         for episode_id, (first, second, lame_args) in EPISODES.items():
-            make_audio(ROOT / "episodes" / episode_id, first, second, lame_args)
+            folder = ROOT / "episodes" / episode_id
+            make_audio(folder, first, second, lame_args)
+            make_transcript(folder, [first, second], segment_start(folder))
         return
     for episode_id, (first, second, lame_args) in EPISODES.items():
         folder = ROOT / "episodes" / episode_id
