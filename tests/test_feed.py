@@ -153,6 +153,11 @@ def test_guest_is_a_podcast_person(feeds: Path) -> None:
     assert [(p.text, p.get("role"), p.get("group")) for p in people] == [
         ("Svein Kristensen", "guest", "cast")
     ]
+    # A guest of one segment: named in that segment's item, not in the other segment's.
+    for kind, named in (("endringspraten", ["Svein Kristensen"]), ("endringsnemda", [])):
+        items = etree.parse(str(feeds / f"{kind}.xml")).getroot().findall("channel/item", NS)
+        (item,) = [i for i in items if "digital-transformasjon" in etree.tostring(i).decode()]
+        assert [p.text for p in item.findall("podcast:person", NS)] == named, kind
 
 
 def test_chapters_list_both_segments_in_order(feeds: Path) -> None:

@@ -322,7 +322,7 @@ def test_episode_page_shows_the_transcript(site: Path) -> None:
 def test_episode_page_names_its_people(site: Path) -> None:
     tree = tree_of(site / "episoder/digital-transformasjon.html")
     people = [li.text_content() for li in tree.xpath("//section[@aria-labelledby='folk']//li")]
-    assert people == ["Svein Kristensen (gjest)"]
+    assert people == ["Svein Kristensen (gjest i Endringspraten)"]
 
 
 def test_recording_and_meeting_link_each_other(site: Path) -> None:

@@ -115,6 +115,7 @@ draft = true                                # in no output until removed
 # [[people]]
 # name = "…"
 # role = "guest"                            # host, co-host, guest, producer …
+# segments = ["…"]                          # the segments they are in (default: all)
 {segments}"""
 
 SEGMENT = """

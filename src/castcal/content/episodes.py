@@ -95,6 +95,7 @@ def read(folder: Path, kinds: Sequence[str] | None, found: Collector) -> Draft |
                     f"{segment.kind!r} is not a segment kind declared in config.toml ({declared})",
                 )
                 ok = False
+    ok = _check_people(meta, toml, found) and ok
     notes = _beside(folder, meta.notes, "notes", found) if meta.notes else None
     if notes is not None and len(notes.data) > NOTES_LIMIT:
         found.add(notes.path, "notes", notes_too_large(len(notes.data)))
@@ -199,6 +200,22 @@ def _warn_uncut(draft: Draft, main: Media, own: Mapping[str, Media], found: Coll
             f"{', '.join(left_out)} left out of the segment feeds: the episode's audio {why};"
             ' give those segments audio = "…" of their own',
         )
+
+
+def _check_people(meta: EpisodeMeta, toml: Path, found: Collector) -> bool:
+    """Each person's segments are segments of this episode."""
+    kinds = [segment.kind for segment in meta.segments]
+    ok = True
+    for i, person in enumerate(meta.people):
+        for j, kind in enumerate(person.segments):
+            if kind not in kinds:
+                found.add(
+                    toml,
+                    f"people[{i}].segments[{j}]",
+                    f"{kind!r} is not one of this episode's segments ({', '.join(kinds)})",
+                )
+                ok = False
+    return ok
 
 
 def _fingerprint(draft: Draft, probed: Mapping[str, Probed]) -> str:

@@ -52,6 +52,13 @@ class Segment(Strict):
     summary: Description | None = None  # its item's description in its kind's feed
 
 
+class EpisodePerson(Person):
+    """Someone heard in the episode; ``segments``: the kinds of the segments they are in
+    (none: all of it), so a segment's item in its kind's feed names only its own people."""
+
+    segments: tuple[str, ...] = ()
+
+
 def check_segment_order(value: tuple[Segment, ...]) -> tuple[Segment, ...]:
     kinds = [s.kind for s in value]
     for kind in kinds:
@@ -81,7 +88,7 @@ class EpisodeMeta(Strict):
     explicit: bool | None = None
     episode_type: Literal["full", "trailer", "bonus"] = "full"
     guid: Line | None = None
-    people: tuple[Person, ...] = ()
+    people: tuple[EpisodePerson, ...] = ()
     segments: Annotated[
         tuple[Segment, ...], AfterValidator(check_segment_order), Field(min_length=1)
     ]

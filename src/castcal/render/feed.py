@@ -202,8 +202,10 @@ def _item(project: Project, fe: Any, entry: Entry, notes_html: str | None) -> No
     tags = fe.podcastindex.tags
     tags.explicit = show.explicit if meta.explicit is None else meta.explicit
     tags.season, tags.episode = meta.season, meta.number
-    # Item-level people replace the channel's list in apps, so the hosts are restated.
-    tags.people = _person_tags(show.people + meta.people)
+    # Item-level people replace the channel's list in apps, so the hosts are restated; a
+    # segment's item names only the people in that segment.
+    heard = [p for p in meta.people if not entry.kind or not p.segments or entry.kind in p.segments]
+    tags.people = _person_tags((*show.people, *heard))
     tags.more = _item_more(episode, whole=not entry.kind)
     if not entry.kind:
         _whole_episode(project, tags, entry)

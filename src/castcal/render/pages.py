@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from castcal.content.models import Episode, Event, Project
+from castcal.content.models import Episode, EpisodePerson, Event, Project
 from castcal.render import paths, transcript
 from castcal.render.page import clock, demote, episode_mark, episode_view, meeting_view, template
 from castcal.render.site import site
@@ -78,7 +78,7 @@ def episode_page(
 ) -> bytes:
     """The episode's page; ``meeting`` is the meeting it recorded, if any."""
     view = episode_view(project, episode, None, episode_mark(project, episode, now))
-    people = [(p.name, ROLES.get(p.role, p.role)) for p in episode.meta.people]
+    people = [(p.name, _role(project, p)) for p in episode.meta.people]
     html = template("episode_page").render(
         site=site(project),
         root="../",
@@ -106,3 +106,14 @@ def meeting_page(project: Project, event: Event, now: datetime, recording: Episo
         url=paths.url(project, view.page),
     )
     return html.encode("utf-8")
+
+
+def _role(project: Project, person: EpisodePerson) -> str:
+    """The person's role in Norwegian, and the segments they are in if not all of it:
+    "gjest i Endringspraten"."""
+    role = ROLES.get(person.role, person.role)
+    titles = [project.config.podcast.segments[kind].title for kind in person.segments]
+    if not titles:
+        return role
+    listed = ", ".join(titles[:-1]) + " og " + titles[-1] if len(titles) > 1 else titles[0]
+    return f"{role} i {listed}"
