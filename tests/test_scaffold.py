@@ -99,6 +99,9 @@ def test_init_new_fill_then_check_and_build(
     feed = feedparser.parse((root / "feeds/podcast.xml").read_bytes())
     assert [e.title for e in feed.entries] == ["Ny episode"]
     assert feed.entries[0].itunes_episode == "1"
+    for kind in ("endringspraten", "endringsnemda"):  # not the part's name alone in each item
+        items = feedparser.parse((root / f"feeds/{kind}.xml").read_bytes()).entries
+        assert [e.title for e in items] == [f"Ny episode ({kind.capitalize()})"]
     calendar = icalendar.Calendar.from_ical(
         (root / "feeds/events/2026-12-09-frokost.ics").read_bytes()
     )

@@ -137,7 +137,6 @@ def _segments(kinds: list[str]) -> list[str]:
                 kind=templates.toml_string(kind),
                 start=templates.toml_string(f"0:{i:02d}"),
                 start_note=note,
-                title=templates.toml_string(kind.replace("-", " ").capitalize()),
                 audio=templates.toml_string(f"{kind}.mp3"),
             )
         )

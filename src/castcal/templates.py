@@ -122,7 +122,8 @@ SEGMENT = """
 [[segments]]
 kind = {kind}
 start = {start}{start_note}
-title = {title}
+# title = "…"             # what this part is about: its item's title in the segment feed
+#                         # (default: the episode's title and the part's name)
 # audio = {audio}         # the part as a file of its own, for its segment feed
 """
 
