@@ -96,6 +96,7 @@ def test_init_new_fill_then_check_and_build(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch(published + timedelta(hours=1)))
     built = castcal("build", "--config", config)
     assert built.exit_code == 0, built.stderr
+    assert built.stdout.startswith("1 episode, 1 meeting; "), built.stdout
     feed = feedparser.parse((root / "feeds/podcast.xml").read_bytes())
     assert [e.title for e in feed.entries] == ["Ny episode"]
     assert feed.entries[0].itunes_episode == "1"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 import click
 
 from castcal import __version__
-from castcal.errors import CastcalError, ContentError, Problem
+from castcal.errors import CastcalError, ContentError, Problem, counted
 
 if TYPE_CHECKING:
     from castcal.build.gather import Network
@@ -293,7 +293,8 @@ def check(
     for line in loudness_report(project):
         click.echo(line)
     click.echo(
-        f"{config_path}: ok: {len(project.episodes)} episodes, {len(project.events)} meetings"
+        f"{config_path}: ok: {counted(len(project.episodes), 'episode')}, "
+        f"{counted(len(project.events), 'meeting')}"
     )
     for line in coming:
         click.echo(line)
@@ -301,7 +302,11 @@ def check(
 
 @cli.command()
 @config_option
-@out_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The preview's folder (default: .castcal-cache/preview/; never [site] output).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--watch", is_flag=True, help="Rebuild whenever the content changes.")

@@ -20,6 +20,11 @@ class Problem:
         return f"{self.path}: {self.field}: {self.message}"
 
 
+def counted(number: int, noun: str) -> str:
+    """ "1 episode", "2 episodes": a count as a summary line says it."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def display_path(path: Path, root: Path) -> str:
     """A path as the editor knows it: relative to the project when it is inside it."""
     try:

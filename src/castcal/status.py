@@ -15,6 +15,7 @@ from castcal.build.clock import stamp_time
 from castcal.build.pipeline import Request, pending
 from castcal.content.models import Episode, Event, Project
 from castcal.content.schedule import Schedule
+from castcal.errors import counted
 from castcal.render.norwegian import day_and_time, local_time
 
 SHOWN = 5  # files named when a build is due
@@ -52,7 +53,8 @@ class Status:
         return json.dumps(self.report(), ensure_ascii=False, sort_keys=True)
 
     def lines(self) -> list[str]:
-        said = [f"{self.where}: {self.episodes} episodes, {self.meetings} meetings published"]
+        published = f"{counted(self.episodes, 'episode')}, {counted(self.meetings, 'meeting')}"
+        said = [f"{self.where}: {published} published"]
         for label, item in (
             ("newest episode", self.newest_episode),
             ("next scheduled", self.next_scheduled),

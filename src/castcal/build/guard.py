@@ -16,6 +16,7 @@ from castcal.errors import ContentError, Problem
 from castcal.render import segments
 
 HOW = "to remove it on purpose, build with --allow-removal"
+WHERE = "(a line near the top, before [[segments]])"  # not inside the last table
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _episodes(old: Identities, new: Identities) -> list[Problem]:
                     f"episodes/{key}/episode.toml",
                     "guid",
                     f"was published with GUID {guid!r}, now {new.episodes[key]!r}; apps "
-                    f'would take it for a new episode: set guid = "{guid}"',
+                    f'would take it for a new episode: set guid = "{guid}" {WHERE}',
                 )
             )
         elif f"episodes/{key}" in new.held:
@@ -118,7 +119,7 @@ def _episodes(old: Identities, new: Identities) -> list[Problem]:
                     f"episodes/{key}",
                     "-",
                     f"published episode (GUID {guid}) is gone; if its folder was renamed, "
-                    f'set guid = "{guid}" in its episode.toml; {HOW}',
+                    f'set guid = "{guid}" in its episode.toml {WHERE}; {HOW}',
                 )
             )
     return problems

@@ -32,7 +32,7 @@ from castcal.build.pending import would_write
 from castcal.build.revisions import revise
 from castcal.content.models import Project
 from castcal.content.schedule import Schedule, split
-from castcal.errors import ContentError, UsageError
+from castcal.errors import ContentError, UsageError, counted
 from castcal.render import paths, segments
 from castcal.write import lock, writer
 
@@ -68,8 +68,9 @@ class BuildResult:
 
     def summary(self) -> str:
         line = (
-            f"{len(self.project.episodes)} episodes, {len(self.project.events)} meetings; "
-            f"{len(self.written)} file{'' if len(self.written) == 1 else 's'} written, "
+            f"{counted(len(self.project.episodes), 'episode')}, "
+            f"{counted(len(self.project.events), 'meeting')}; "
+            f"{counted(len(self.written), 'file')} written, "
             f"{len(self.unchanged)} unchanged, "
             f"in {self.out_dir}"
         )

@@ -27,6 +27,16 @@ class Source:
     mtime: int
 
 
+# What tomllib's terse messages most often mean in a file an editor wrote.
+TOML_HINTS = {
+    "Invalid value": ' (text goes in quotes: language = "nb"; true, false, numbers and dates'
+    " do not)",
+    "Illegal character '\\n'": " (a quoted text is not closed on its line; text over several"
+    ' lines goes in triple quotes: """…""")',
+    "Cannot overwrite a value": " (this key is given twice)",
+}
+
+
 def read_file(path: Path) -> Source:
     """The file's bytes and, from the same open file, its size and modification time: a
     later change of the file always shows as another stamp. Raises OSError."""
@@ -61,6 +71,7 @@ def read_toml(path: Path, found: Collector) -> tuple[Source, dict[str, Any]] | N
     except tomli.TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         message = re.sub(r"\s*\(at line.*\)$", "", str(exc))
+        message += TOML_HINTS.get(message, "")
         if where:
             found.add(path, f"line {where[1]}", f"invalid TOML at column {where[2]}: {message}")
         else:

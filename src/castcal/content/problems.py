@@ -50,15 +50,39 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
     return name or "-"
 
 
+# pydantic's messages for a value of the wrong kind, said as an editor would understand them.
+PLAIN = {
+    "int_parsing": "must be a whole number, written without quotes (number = 3)",
+    "int_type": "must be a whole number, written without quotes (number = 3)",
+    "int_from_float": "must be a whole number, written without quotes (number = 3)",
+    "float_parsing": "must be a number, written without quotes",
+    "float_type": "must be a number, written without quotes",
+    "bool_parsing": "must be true or false, written without quotes",
+    "bool_type": "must be true or false, written without quotes",
+    "string_type": 'must be text in quotes ("…")',
+}
+
+
 def _message(model: type[BaseModel], error: ErrorDetails) -> str:
-    if error["type"] == "extra_forbidden":
-        known = _known_keys(model, error["loc"][:-1])
+    kind, loc = error["type"], error["loc"]
+    if kind == "extra_forbidden":
+        in_array = len(loc) == 3 and isinstance(loc[1], int)  # [[segments]], [[people]] …
+        if in_array and loc[-1] in model.model_fields:  # a top-level key after such a header
+            return (
+                f"unknown key in this table; {loc[-1]} belongs at the top of the file, above"
+                " every [[…]] header (each line after such a header is part of that table)"
+            )
+        known = _known_keys(model, loc[:-1])
         hint = f"; known keys here: {', '.join(known)}" if known else ""
         return f"unknown key (a typo?){hint}"
-    if error["type"] == "missing":
+    if kind == "missing":
         return "required, but missing"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in PLAIN:
+        return f"{PLAIN[kind]}, not {error['input']!r}"
+    message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if message.startswith("Input should be "):  # pydantic's own: "must be 'full' or …"
+        return "must be " + message.removeprefix("Input should be ")
+    return message
 
 
 def _known_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
