@@ -61,6 +61,26 @@ def test_quiet_prints_nothing(project: Path, castcal: Callable[..., Run]) -> Non
     assert result.exit_code == 0 and result.stdout == ""
 
 
+def test_quiet_repeats_no_warning_when_nothing_is_written(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """A scheduled job's warnings come once, with the build that wrote the files, not every
+    quarter of an hour; without --quiet every build says them."""
+    episode = project / "episodes/digital-transformasjon/episode.toml"
+    episode.write_text(episode.read_text().replace('transcript = "transcript.vtt"\n', ""))
+    config = project / "config.toml"
+    first = castcal("build", "--quiet", "--config", config)
+    assert first.exit_code == 0 and first.stdout == ""
+    assert "transcript: none" in first.stderr
+    again = castcal("build", "--quiet", "--config", config)  # nothing to do
+    assert again.exit_code == 0 and again.stdout == "" and again.stderr == ""
+    os.utime(config)  # a full build that writes nothing new
+    full = castcal("build", "--quiet", "--config", config)
+    assert full.exit_code == 0 and full.stdout == "" and full.stderr == ""
+    loud = castcal("build", "--config", config)
+    assert "transcript: none" in loud.stderr and "0 files written" in loud.stdout
+
+
 def test_out_option(project: Path, tmp_path: Path, castcal: Callable[..., Run]) -> None:
     out = tmp_path / "elsewhere"
     assert castcal("build", "--config", project / "config.toml", "--out", out).exit_code == 0

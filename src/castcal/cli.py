@@ -179,8 +179,8 @@ def build(
     asked = unchanged.Asked(config_path, out, strict, allow_removal, offline)
     said = None if guard_url or then_publish else unchanged.attempt(asked)
     if said is not None:  # nothing to do, found without loading the content
-        _warn(said.warnings)
-        if not quiet:
+        if not quiet:  # --quiet: the warnings came with the build that wrote the files
+            _warn(said.warnings)
             click.echo(said.summary)
         return
     from castcal.build.pipeline import Request
@@ -190,7 +190,8 @@ def build(
         config_path, out, wait, strict, allow_removal, guard_url, jobs, _network(offline)
     )
     result = run_build(request)
-    _warn(result.project.warnings)
+    if result.written or not quiet:  # a scheduled job hears of a warning when it is news
+        _warn(result.project.warnings)
     if not quiet:
         click.echo(result.summary())
     if then_publish:
