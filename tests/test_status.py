@@ -45,10 +45,14 @@ def test_status_after_a_build_a_change_and_a_scheduled_episode(
 ) -> None:
     code, before = status(castcal, project)
     assert code == 1 and before["up_to_date"] is False  # never built
+    assert before["built"] is False and len(before["pending"]) == 32  # every file a build writes
+    text = castcal("status", "--config", project / "config.toml").stdout
+    assert text.startswith("nothing built yet (") and "manifest.json is not there)\n" in text
+    assert not (project / "feeds").exists()
     assert castcal("build", "--config", project / "config.toml").exit_code == 0
     code, built = status(castcal, project)
     assert code == 0, built
-    assert built["up_to_date"] is True and built["pending"] == []
+    assert built["up_to_date"] is True and built["pending"] == [] and built["built"] is True
     assert (built["episodes"], built["meetings"]) == (2, 4)
     assert built["newest_episode"] == {
         "id": "digital-transformasjon",
@@ -112,3 +116,18 @@ def test_publish_refuses_feeds_older_than_the_sources(
     again = castcal("publish", "--dry-run", "--config", config)
     assert again.exit_code == 0, again.stderr
     assert "would upload 0 files" in again.stdout
+
+
+def test_a_moved_project_is_up_to_date_where_it_now_is(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """Moved, or restored from a backup into another folder with its cache: the outputs'
+    records still hold, so it is not taken for out of date (nor publish refused)."""
+    assert castcal("build", "--config", project / "config.toml").exit_code == 0
+    moved = project.parent / "moved"
+    project.rename(moved)
+    code, report = status(castcal, moved)
+    assert code == 0, report
+    assert report["up_to_date"] is True and report["pending"] == []
+    again = castcal("build", "--config", moved / "config.toml")
+    assert again.exit_code == 0 and "0 files written" in again.stdout

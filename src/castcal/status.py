@@ -32,6 +32,7 @@ class Status:
     next_scheduled: dict[str, str] | None
     next_meeting: dict[str, str] | None
     pending: list[str] = field(default_factory=list)  # files a build now would change
+    built: bool = True  # whether the manifest read is there (a guard URL's: it answered)
 
     @property
     def up_to_date(self) -> bool:
@@ -47,6 +48,7 @@ class Status:
             "next_meeting": self.next_meeting,
             "up_to_date": self.up_to_date,
             "pending": self.pending,
+            "built": self.built,
         }
 
     def as_json(self) -> str:
@@ -54,7 +56,10 @@ class Status:
 
     def lines(self) -> list[str]:
         published = f"{counted(self.episodes, 'episode')}, {counted(self.meetings, 'meeting')}"
-        said = [f"{self.where}: {published} published"]
+        if self.built:
+            said = [f"{self.where}: {published} published"]
+        else:
+            said = [f"nothing built yet ({self.where} is not there)"]
         for label, item in (
             ("newest episode", self.newest_episode),
             ("next scheduled", self.next_scheduled),
@@ -91,6 +96,7 @@ def status(request: Request, now: datetime | None = None) -> Status:
         next_scheduled=_scheduled(schedule, zone),
         next_meeting=_next_meeting(project, now, zone),
         pending=changed,
+        built=request.guard_url is not None or (out_dir / manifest.NAME).is_file(),
     )
 
 

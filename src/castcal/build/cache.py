@@ -263,6 +263,17 @@ def _prepare(connection: sqlite3.Connection) -> None:
         connection.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (code(),))
 
 
+def folder_key(root: Path, folder: Path) -> Path:
+    """An output folder as its records are kept: relative to the project when inside it
+    (a project moved, or restored elsewhere with its cache, keeps them), else absolute; the
+    same by any path to the folder."""
+    resolved = folder.resolve()
+    try:
+        return resolved.relative_to(root.resolve())
+    except ValueError:
+        return resolved
+
+
 @functools.cache
 def code() -> str:
     """castcal's own modules and templates, by name, size and mtime (ns)."""

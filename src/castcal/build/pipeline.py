@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from castcal.build import audio, coming, feeds, guard, outputs, published, unchanged
-from castcal.build.cache import Store, code
+from castcal.build.cache import Store, code, folder_key
 from castcal.build.clock import stamp_time
 from castcal.build.context import Inputs, Rendered
 from castcal.build.fresh import Outputs
@@ -239,12 +239,13 @@ def pending(request: Request, now: datetime | None = None) -> tuple[Schedule, li
         project = _load(request, store, pool)
         schedule = split(project, now)
         out_dir = _out_dir(request, project)
-        if not out_dir.is_dir():
-            return schedule, [paths.MANIFEST]  # nothing built yet
+        if not out_dir.is_dir():  # nothing built yet: every file a build would write
+            inputs = _inputs(schedule.published, Manifest(), store, pool, now)
+            return schedule, would_write(inputs, Outputs(out_dir, {}))
         with lock.held(root, out_dir, request.wait):
             previous = published.previous(out_dir, Manifest())
             inputs = _inputs(schedule.published, previous, store, pool, now)
-            records = Outputs(out_dir, store.records(out_dir.resolve()))
+            records = Outputs(out_dir, store.records(folder_key(root, out_dir)))
             return schedule, would_write(inputs, records)
 
 
@@ -268,7 +269,7 @@ def _inputs(
 def _write(
     project: Project, out_dir: Path, previous: Manifest, store: Store, pool: Pool, now: datetime
 ) -> BuildResult:
-    folder = out_dir.resolve()  # the records' key: the same by any path to the folder
+    folder = folder_key(project.root, out_dir)  # the records' key
     records = Outputs(out_dir, store.records(folder))
     inputs = _inputs(project, previous, store, pool, now)
     token = str(os.getpid())

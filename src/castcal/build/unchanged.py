@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from castcal.build.cache import PATH, UNCHANGED, Fact, Store, code
+from castcal.build.cache import PATH, UNCHANGED, Fact, Store, code, folder_key
 from castcal.build.clock import stamp_time
 from castcal.build.coming import away
 from castcal.errors import Problem
@@ -91,7 +91,7 @@ def attempt(asked: Asked, now: datetime | None = None) -> Said | None:
         built = _parse(fact.value)
         if built is None or not _still(built, root, now):
             return None
-        records = store.records(Path(built.folder))
+        records = store.records(folder_key(root, Path(built.folder)))
     if not records:  # every build records its manifest at least: these records are gone
         return None
     prefix = f"{built.folder}{os.sep}"
