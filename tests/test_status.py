@@ -46,8 +46,8 @@ def test_status_after_a_build_a_change_and_a_scheduled_episode(
     code, before = status(castcal, project)
     assert code == 1 and before["up_to_date"] is False  # never built
     assert before["built"] is False and len(before["pending"]) == 32  # every file a build writes
-    text = castcal("status", "--config", project / "config.toml").stdout
-    assert text.startswith("nothing built yet (") and "manifest.json is not there)\n" in text
+    said = castcal("status", "--config", project / "config.toml").stdout
+    assert said.startswith("nothing built yet (") and "manifest.json is not there)\n" in said
     assert not (project / "feeds").exists()
     assert castcal("build", "--config", project / "config.toml").exit_code == 0
     code, built = status(castcal, project)
@@ -131,3 +131,16 @@ def test_a_moved_project_is_up_to_date_where_it_now_is(
     assert report["up_to_date"] is True and report["pending"] == []
     again = castcal("build", "--config", moved / "config.toml")
     assert again.exit_code == 0 and "0 files written" in again.stdout
+
+
+def test_status_json_names_the_problems_of_content_it_cannot_read(
+    project: Path, castcal: Callable[..., Run]
+) -> None:
+    """Exit 1 either way: monitoring tells a content problem from a build due by the JSON."""
+    toml = project / "episodes" / EP / "episode.toml"
+    toml.write_text(toml.read_text().replace("number = 1", 'number = "en"'))
+    run = castcal("status", "--json", "--config", project / "config.toml")
+    assert run.exit_code == 1
+    (problem,) = json.loads(run.stdout)["problems"]
+    assert problem["path"] == f"episodes/{EP}/episode.toml" and problem["field"] == "number"
+    assert "whole number" in problem["message"] and "number" in run.stderr

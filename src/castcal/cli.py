@@ -9,6 +9,7 @@ the network.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -379,7 +380,15 @@ def status(
     from castcal.build.pipeline import Request
 
     request = Request(config_path, out, guard_url=guard_url, network=_network(offline))
-    result = reporting.status(request)
+    try:
+        result = reporting.status(request)
+    except ContentError as exc:  # monitoring tells it from "a build is due" by "problems"
+        if as_json:
+            problems = [
+                {"path": p.path, "field": p.field, "message": p.message} for p in exc.problems
+            ]
+            click.echo(json.dumps({"problems": problems}, ensure_ascii=False, sort_keys=True))
+        raise
     click.echo(result.as_json() if as_json else "\n".join(result.lines()))
     sys.exit(0 if result.up_to_date else 1)
 
