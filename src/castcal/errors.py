@@ -21,7 +21,7 @@ class Problem:
 
 
 def counted(number: int, noun: str) -> str:
-    """ "1 episode", "2 episodes": a count as a summary line says it."""
+    """A count as a summary line says it: "1 episode", "2 episodes"."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
