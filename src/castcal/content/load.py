@@ -11,19 +11,20 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from castcal.content import basis, cover, episodes, meetings
 from castcal.content.basis import Basis
-from castcal.content.config import Calendar, Config
+from castcal.content.config import FEED_NAME, Calendar, Config
 from castcal.content.cover import Artwork
 from castcal.content.episodes import Draft, Probed, Stamp
 from castcal.content.files import Source, inside, listing, read_file, read_toml
+from castcal.content.identity import podcast_guid
 from castcal.content.models import Cover, Episode, Event, Project
 from castcal.content.problems import Collector, validate
-from castcal.errors import ContentError, Problem
+from castcal.errors import ContentError, Problem, display_path
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,7 +88,25 @@ def read_config(path: Path, found: Collector) -> tuple[Config, Source] | None:
         found.add(path, "-", "the file is empty; see the README for what config.toml holds")
         return None
     config = validate(Config, parsed[1], path, found)
+    if config is None:
+        _guid_hint(path, parsed[1], found)
     return (config, parsed[0]) if config is not None else None
+
+
+def _guid_hint(path: Path, data: dict[str, object], found: Collector) -> None:
+    """A missing podcast.guid is told its value when base_url is given: the UUIDv5 the
+    README computes by hand, to be set once and kept."""
+    site, podcast = data.get("site"), data.get("podcast")
+    base = site.get("base_url") if isinstance(site, dict) else None
+    if not (isinstance(base, str) and base.startswith("https://") and base.endswith("/")):
+        return
+    if not isinstance(podcast, dict) or "guid" in podcast:
+        return
+    hint = f'; for this base_url it is guid = "{podcast_guid(base + FEED_NAME)}" (keep it forever)'
+    where = display_path(path, found.root)
+    for i, problem in enumerate(found.problems):
+        if (problem.path, problem.field) == (where, "podcast.guid"):
+            found.problems[i] = replace(problem, message=problem.message + hint)
 
 
 def load_config(path: Path) -> Config:
