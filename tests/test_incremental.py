@@ -228,6 +228,16 @@ def test_a_relative_and_an_absolute_config_path_do_not_share_paths(
     assert (project / "feeds/audio/digital-transformasjon.mp3").is_file()
 
 
+def rebuilt_as_before(project: Path, castcal: Callable[..., Run], before: dict[str, str]) -> None:
+    """Built with config.toml touched (a build with nothing to do would load nothing): no
+    file written, every output as ``before``."""
+    config = project / "config.toml"
+    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))
+    result = build(project, castcal)
+    assert "0 files written" in result.stdout
+    assert contents(project / "feeds") == before
+
+
 def test_cached_models_of_another_shape_are_loaded_afresh(
     project: Path, castcal: Callable[..., Run]
 ) -> None:
@@ -241,11 +251,7 @@ def test_cached_models_of_another_shape_are_loaded_afresh(
         for key, value in rows:
             changed = json.loads(value) | {"added": 1}
             db.execute("UPDATE content SET value = ? WHERE key = ?", (json.dumps(changed), key))
-    config = project / "config.toml"  # touched: a build with nothing to do loads nothing
-    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))
-    result = build(project, castcal)
-    assert "0 files written" in result.stdout
-    assert contents(project / "feeds") == before
+    rebuilt_as_before(project, castcal, before)
     with sqlite3.connect(project / cache.PATH) as db:
         assert all('"added"' not in v for (v,) in db.execute("SELECT value FROM content"))
 
@@ -280,11 +286,7 @@ def test_what_castcal_made_before_its_code_changed_is_made_again_and_its_facts_k
         db.execute("UPDATE meta SET value = 'another' WHERE key = 'code'")
         db.execute("UPDATE pieces SET value = ?", (b"<made-by-another-castcal/>",))
         db.execute("UPDATE outputs SET print = 'x'")
-    config = project / "config.toml"  # touched: a build with nothing to do loads nothing
-    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))
-    result = build(project, castcal)
-    assert "0 files written" in result.stdout
-    assert contents(project / "feeds") == before
+    rebuilt_as_before(project, castcal, before)
     with sqlite3.connect(project / cache.PATH) as db:
         kept = db.execute("SELECT * FROM facts WHERE kind = 'audio' ORDER BY key").fetchall()
         assert kept == facts

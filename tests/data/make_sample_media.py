@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import tomllib
 from pathlib import Path
 
 import soundfile
@@ -156,8 +157,9 @@ def make_cover(path: Path) -> None:
 
 
 def segment_start(folder: Path) -> float:
-    starts = re.findall(r'(?m)^start = "(\d+):(\d+)"', (folder / "episode.toml").read_text())
-    minutes, seconds_ = starts[1]
+    """Where the episode's second segment starts, in seconds (episode.toml: "M:SS")."""
+    start = tomllib.loads((folder / "episode.toml").read_text())["segments"][1]["start"]
+    minutes, seconds_ = start.split(":")
     return int(minutes) * 60 + int(seconds_)
 
 

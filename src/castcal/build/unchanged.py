@@ -92,8 +92,6 @@ def attempt(asked: Asked, now: datetime | None = None) -> Said | None:
         if built is None or not _still(built, root, now):
             return None
         records = store.records(folder_key(root, Path(built.folder)))
-    if not records:  # every build records its manifest at least: these records are gone
-        return None
     prefix = f"{built.folder}{os.sep}"
     for name, record in records.items():
         if not _same(f"{prefix}{name}", record.size, record.mtime):

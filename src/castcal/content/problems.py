@@ -51,16 +51,15 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
 
 
 # pydantic's messages for a value of the wrong kind, said as an editor would understand them.
+_WHOLE = "must be a whole number, written without quotes (number = 3)"
+_NUMBER = "must be a number, written without quotes"
+_TRUTH = "must be true or false, written without quotes"
 PLAIN = {
-    "int_parsing": "must be a whole number, written without quotes (number = 3)",
-    "int_type": "must be a whole number, written without quotes (number = 3)",
-    "int_from_float": "must be a whole number, written without quotes (number = 3)",
-    "float_parsing": "must be a number, written without quotes",
-    "float_type": "must be a number, written without quotes",
-    "bool_parsing": "must be true or false, written without quotes",
-    "bool_type": "must be true or false, written without quotes",
+    "int_parsing": _WHOLE, "int_type": _WHOLE, "int_from_float": _WHOLE,
+    "float_parsing": _NUMBER, "float_type": _NUMBER,
+    "bool_parsing": _TRUTH, "bool_type": _TRUTH,
     "string_type": 'must be text in quotes ("…")',
-}
+}  # fmt: skip
 
 
 def _message(model: type[BaseModel], error: ErrorDetails) -> str:
